@@ -1,0 +1,3 @@
+export * from './errors.js';
+export * from './hash-key.js';
+export * from './limits.js';

@@ -1,0 +1,36 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
+
+// Tests import the packages by name; point the names at the sources so `pnpm test` needs no build first.
+const alias = [
+  { find: /^@kinesis-kit\/core$/, replacement: here('./packages/core/src/index.ts') },
+  { find: /^@kinesis-kit\/local-stack$/, replacement: here('./packages/local-stack/src/index.ts') },
+];
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['packages/*/src/**/*.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['packages/*/test/**/*.test.ts'],
+          // One local stack (kinesis-mock, kinesalite, dynalite) for the whole run; tests use fresh stream names.
+          globalSetup: [here('./packages/local-stack/src/vitest-global-setup.ts')],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
