@@ -1,6 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+// The SDK warns in every process that its releases after January 2027 need Node 22; the lockfile pins the SDK.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 
 // Tests import the packages by name; point the names at the sources so `pnpm test` needs no build first.
@@ -12,8 +15,7 @@ const alias = [
 export default defineConfig({
   resolve: { alias },
   test: {
-    // The SDK warns on every worker that releases after January 2027 need Node 22; we pin the SDK in the lockfile.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    reporters: ['default', here('./.ci/summary-reporter.ts')],
     projects: [
       {
         extends: true,
