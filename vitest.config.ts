@@ -10,6 +10,8 @@ const here = (path: string): string => fileURLToPath(new URL(path, import.meta.u
 const alias = [
   { find: /^@kinesis-kit\/core$/, replacement: here('./packages/core/src/index.ts') },
   { find: /^@kinesis-kit\/local-stack$/, replacement: here('./packages/local-stack/src/index.ts') },
+  { find: /^@kinesis-kit\/producer$/, replacement: here('./packages/producer/src/index.ts') },
+  { find: /^@kinesis-kit\/consumer$/, replacement: here('./packages/consumer/src/index.ts') },
 ];
 
 export default defineConfig({
