@@ -1,3 +1,4 @@
+export * from './clock.js';
 export * from './errors.js';
 export * from './hash-key.js';
 export * from './limits.js';
