@@ -80,3 +80,22 @@ export class TimeoutError extends KinesisKitError {
     super('TIMEOUT', message, { retriable: true, ...options });
   }
 }
+
+/** Options of a {@link ListenerError}. */
+export interface ListenerErrorOptions extends KinesisKitErrorOptions {
+  /** The event type the failing listener was called for. */
+  eventType: string;
+}
+
+/**
+ * An event listener threw or rejected. The emitter reports it instead of letting it reach the code that
+ * emitted the event, which must not fail because an observer did.
+ */
+export class ListenerError extends KinesisKitError {
+  readonly eventType: string;
+
+  constructor(message: string, options: ListenerErrorOptions) {
+    super('LISTENER_FAILED', message, { ...options, retriable: false });
+    this.eventType = options.eventType;
+  }
+}
