@@ -5,4 +5,7 @@ export * from './errors.js';
 export * from './events.js';
 export * from './hash-key.js';
 export * from './limits.js';
+export * from './list-shards.js';
 export * from './retry.js';
+export * from './shard-id.js';
+export * from './shard-map.js';

@@ -35,3 +35,6 @@ export const MAX_BYTES_PER_GET_RECORDS = 10 * 1024 * 1024;
 
 /** Largest hash key: the key space is the unsigned 128-bit integers. */
 export const MAX_HASH_KEY = (1n << 128n) - 1n;
+
+/** Most shards one ListShards call may be asked for (`MaxResults`). */
+export const MAX_LIST_SHARDS_RESULTS = 10_000;
