@@ -1,0 +1,49 @@
+import { hashKeyOf, ValidationError } from '@kinesis-kit/core';
+import { describe, expect, it } from 'vitest';
+import { HashKeyCache } from './hash-key-cache.js';
+import { validateUserRecord } from './user-record.js';
+
+const cache = new HashKeyCache(16);
+const validate = (input: Parameters<typeof validateUserRecord>[0], max = 1024 * 1024) =>
+  validateUserRecord(input, cache, max, () => false);
+
+describe('validateUserRecord', () => {
+  it('turns string data into UTF-8 bytes and hashes the partition key', () => {
+    const record = validate({ streamName: 's', partitionKey: 'ключ', data: 'héllo' });
+    expect(Buffer.from(record.data).toString('utf8')).toBe('héllo');
+    expect(record.hashKey).toBe(hashKeyOf('ключ'));
+    expect(record.size).toBe(8 + 6);
+    expect(record.explicitHashKey).toBeUndefined();
+  });
+
+  it('routes by a valid explicit hash key', () => {
+    const record = validate({ streamName: 's', partitionKey: 'k', data: '', explicitHashKey: '007' });
+    expect(record.explicitHashKey).toBe(7n);
+    expect(record.hashKey).toBe(7n);
+  });
+
+  it.each([
+    [{ streamName: '', partitionKey: 'k', data: 'x' }, 'streamName'],
+    [{ streamName: 'bad name', partitionKey: 'k', data: 'x' }, 'streamName'],
+    [{ streamName: 's', partitionKey: '', data: 'x' }, 'partitionKey'],
+    [{ streamName: 's', partitionKey: 'k'.repeat(257), data: 'x' }, 'partitionKey'],
+    [{ streamName: 's', partitionKey: 'k', data: 42 }, 'data'],
+    [{ streamName: 's', partitionKey: 'k', data: 'x', explicitHashKey: '-1' }, 'explicitHashKey'],
+    [{ streamName: 's', partitionKey: 'k', data: 'x', explicitHashKey: (1n << 128n).toString() }, 'explicitHashKey'],
+  ])('rejects %j with a ValidationError on %s', (input, field) => {
+    try {
+      validate(input as never);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).field).toBe(field);
+    }
+  });
+
+  it('counts the partition key against the record size, as the service does', () => {
+    expect(() => validate({ streamName: 's', partitionKey: 'kk', data: new Uint8Array(99) }, 100)).toThrow(
+      'at most 100 bytes together, got 101',
+    );
+    expect(validate({ streamName: 's', partitionKey: 'k', data: new Uint8Array(99) }, 100).size).toBe(100);
+  });
+});
