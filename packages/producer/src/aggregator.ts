@@ -1,0 +1,153 @@
+import { AGGREGATED_RECORD_PARTITION_KEY, AggregatedRecordBuilder } from '@kinesis-kit/core';
+import type { OutgoingRecord } from './outgoing-record.js';
+import type { UserRecord } from './user-record.js';
+
+/** Limits of an {@link Aggregator}. */
+export interface AggregatorLimits {
+  /** Pack records at all; when false every user record becomes its own Kinesis record. */
+  readonly enabled: boolean;
+  readonly maxCount: number;
+  readonly maxSize: number;
+  /** The stream's record size limit (partition key + data). */
+  readonly maxRecordSize: number;
+}
+
+/**
+ * Packs the user records bound for one shard into KPL aggregates, never across shards (the KCL drops an
+ * aggregate holding a record outside the shard's range). Sizes are exact before adding, so an aggregate
+ * never exceeds `aggregationMaxSize`; a record too large to share an aggregate is sent alone, as is an
+ * aggregate of one (the KPL sends a lone record plain, so consumers without deaggregation still read it).
+ */
+export class Aggregator {
+  readonly #limits: AggregatorLimits;
+  readonly #predictedShardId: string | undefined;
+  readonly #builder: AggregatedRecordBuilder;
+  #records: UserRecord[] = [];
+  #deadline = Number.POSITIVE_INFINITY;
+  #expiresAt = Number.POSITIVE_INFINITY;
+  #userDataBytes = 0;
+
+  constructor(limits: AggregatorLimits, predictedShardId: string | undefined) {
+    this.#limits = limits;
+    this.#predictedShardId = predictedShardId;
+    this.#builder = new AggregatedRecordBuilder({
+      maxBytes: limits.maxSize,
+      maxCount: limits.maxCount,
+      maxRecordBytes: limits.maxRecordSize,
+    });
+  }
+
+  /** User records waiting in the open aggregate. */
+  get count(): number {
+    return this.#records.length;
+  }
+
+  /** Earliest deadline in the open aggregate, `Infinity` when empty. */
+  get deadline(): number {
+    return this.#deadline;
+  }
+
+  /** Earliest expiry in the open aggregate, `Infinity` when empty. */
+  get expiresAt(): number {
+    return this.#expiresAt;
+  }
+
+  /** The open aggregate's user records, oldest first (for re-routing after a reshard). */
+  get records(): readonly UserRecord[] {
+    return this.#records;
+  }
+
+  /**
+   * Adds a user record. Every Kinesis record completed on the way (the full aggregate it did not fit in,
+   * or the record itself when it cannot share one) is handed to `emit`, oldest first.
+   */
+  add(record: UserRecord, emit: (out: OutgoingRecord) => void): void {
+    if (!this.#limits.enabled) {
+      emit(single(record, this.#predictedShardId));
+      return;
+    }
+    if (this.#builder.tryAdd(record)) {
+      this.#push(record);
+      return;
+    }
+    if (this.#records.length > 0) {
+      const sealed = this.seal();
+      if (sealed !== undefined) emit(sealed);
+      if (this.#builder.tryAdd(record)) {
+        this.#push(record);
+        return;
+      }
+    }
+    emit(single(record, this.#predictedShardId));
+  }
+
+  /** Closes the open aggregate and returns it as a Kinesis record, or `undefined` when empty. */
+  seal(): OutgoingRecord | undefined {
+    const records = this.#records;
+    const first = records[0];
+    if (first === undefined) return undefined;
+    let out: OutgoingRecord;
+    if (records.length === 1) {
+      out = single(first, this.#predictedShardId);
+    } else {
+      const data = this.#builder.build();
+      out = {
+        records,
+        data,
+        partitionKey: AGGREGATED_RECORD_PARTITION_KEY,
+        explicitHashKey: first.hashKey.toString(),
+        aggregated: true,
+        size: AGGREGATED_RECORD_PARTITION_KEY.length + data.length,
+        userDataBytes: this.#userDataBytes,
+        predictedShardId: this.#predictedShardId,
+        deadline: this.#deadline,
+        expiresAt: this.#expiresAt,
+      };
+    }
+    this.#builder.reset();
+    this.#records = [];
+    this.#deadline = Number.POSITIVE_INFINITY;
+    this.#expiresAt = Number.POSITIVE_INFINITY;
+    this.#userDataBytes = 0;
+    return out;
+  }
+
+  /** Empties the open aggregate without building it and returns its records (for re-routing). */
+  drain(): UserRecord[] {
+    const records = this.#records;
+    this.#builder.reset();
+    this.#records = [];
+    this.#deadline = Number.POSITIVE_INFINITY;
+    this.#expiresAt = Number.POSITIVE_INFINITY;
+    this.#userDataBytes = 0;
+    return records;
+  }
+
+  /** Makes the open aggregate due at once (a flush). */
+  expedite(now: number): void {
+    if (this.#records.length > 0 && this.#deadline > now) this.#deadline = now;
+  }
+
+  #push(record: UserRecord): void {
+    this.#records.push(record);
+    if (record.deadline < this.#deadline) this.#deadline = record.deadline;
+    if (record.expiresAt < this.#expiresAt) this.#expiresAt = record.expiresAt;
+    this.#userDataBytes += record.data.length;
+  }
+}
+
+/** A user record sent as its own Kinesis record, with its hash key set explicitly (as the KPL does). */
+export function single(record: UserRecord, predictedShardId: string | undefined): OutgoingRecord {
+  return {
+    records: [record],
+    data: record.data,
+    partitionKey: record.partitionKey,
+    explicitHashKey: record.hashKey.toString(),
+    aggregated: false,
+    size: record.size,
+    userDataBytes: record.data.length,
+    predictedShardId,
+    deadline: record.deadline,
+    expiresAt: record.expiresAt,
+  };
+}
