@@ -1,1 +1,12 @@
-export {};
+export * from './checkpointer.js';
+export * from './defaults.js';
+export * from './extended-sequence-number.js';
+export * from './kinesis-client-record.js';
+export * from './leases/dynamodb-lease-store.js';
+export * from './leases/in-memory-lease-store.js';
+export * from './leases/lease.js';
+export * from './leases/lease-serializer.js';
+export * from './leases/lease-store.js';
+export * from './logger.js';
+export * from './options.js';
+export * from './record-processor.js';

@@ -1,0 +1,73 @@
+/**
+ * Defaults of {@link KinesisConsumerOptions}, named after the Java KCL 2.x settings they mirror, with the
+ * KCL's values unless a comment says why not. Mixed fleets (Java and TypeScript workers on one lease table)
+ * must agree on `failoverTimeMillis` and `epsilonMillis`: both decide when a lease counts as expired.
+ */
+
+/** A lease whose counter has not moved for this long is expired and may be taken. (KCL `failoverTimeMillis`) */
+export const DEFAULT_FAILOVER_TIME_MILLIS = 10_000;
+
+/** Slack subtracted from the renew interval so a renewal lands before peers judge the lease expired. */
+export const DEFAULT_EPSILON_MILLIS = 25;
+
+/** No limit: a worker may hold every lease. (KCL: `Integer.MAX_VALUE`) */
+export const DEFAULT_MAX_LEASES_FOR_WORKER = Number.POSITIVE_INFINITY;
+
+/** Leases stolen from the most loaded worker in one taker round. */
+export const DEFAULT_MAX_LEASES_TO_STEAL_AT_ONE_TIME = 1;
+
+/** Take leases that nobody has renewed for 3 × failover first, ignoring the balance target. */
+export const DEFAULT_ENABLE_PRIORITY_LEASE_ASSIGNMENT = true;
+
+/** How often shards are listed and leases created for new ones. */
+export const DEFAULT_SHARD_SYNC_INTERVAL_MILLIS = 60_000;
+
+/** Records asked for in one GetRecords call (the service maximum). */
+export const DEFAULT_MAX_RECORDS = 10_000;
+
+/** Wait between GetRecords calls of one shard when caught up. */
+export const DEFAULT_IDLE_TIME_BETWEEN_READS_IN_MILLIS = 1_500;
+
+/** Skip `processRecords` for empty batches, as the KCL does. */
+export const DEFAULT_CALL_PROCESS_RECORDS_EVEN_FOR_EMPTY_RECORD_LIST = false;
+
+/** Delete the leases of finished shards once their children have started. */
+export const DEFAULT_CLEANUP_LEASES_UPON_SHARD_COMPLETION = true;
+
+/**
+ * Where a shard with no checkpoint starts. The KCL's effective default is `LATEST` (RetrievalConfig).
+ */
+export const DEFAULT_INITIAL_POSITION_IN_STREAM = 'LATEST';
+
+/** How often a child shard checks whether its parents have finished. (KCL `parentShardPollIntervalMillis`) */
+export const DEFAULT_PARENT_SHARD_POLL_INTERVAL_MILLIS = 10_000;
+
+/** Backoff after a failed `initialize` or shard-end task before it is tried again. (KCL `taskBackoffTimeMillis`) */
+export const DEFAULT_TASK_BACKOFF_TIME_MILLIS = 500;
+
+/** How often finished leases are checked for deletion. (KCL `leaseCleanupIntervalMillis`) */
+export const DEFAULT_LEASE_CLEANUP_INTERVAL_MILLIS = 60_000;
+
+/** KCL-style metrics detail. */
+export const DEFAULT_METRICS_LEVEL = 'DETAILED';
+
+/** What happens to a batch whose `processRecords` threw: the KCL moves on to the next batch. */
+export const DEFAULT_PROCESS_RECORDS_ERROR_POLICY = 'continue';
+
+/** Most `processRecords` attempts of one batch under the `'retry'` policy before moving on. */
+export const DEFAULT_MAX_PROCESS_RECORDS_ATTEMPTS = 3;
+
+/**
+ * Kinesis serves 5 GetRecords calls per second per shard, shared by every polling application; one
+ * consumer never calls more often than this, whatever `idleTimeBetweenReadsInMillis` says.
+ */
+export const MIN_TIME_BETWEEN_GET_RECORDS_MILLIS = 200;
+
+/** Lowest accepted `failoverTimeMillis`: the renew interval (failover/3 − epsilon) must stay positive. */
+export const MIN_FAILOVER_TIME_MILLIS = 100;
+
+/** How many times a throttled lease renewal is retried within one renew round. (KCL `RENEWAL_RETRIES`) */
+export const RENEWAL_RETRIES = 2;
+
+/** A lease unchanged for this many failover periods is "very old" and taken first. */
+export const VERY_OLD_LEASE_MULTIPLIER = 3;

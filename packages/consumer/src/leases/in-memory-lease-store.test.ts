@@ -1,0 +1,4 @@
+import { describeLeaseStoreBehaviour } from '../../test/support/lease-store-behaviour.js';
+import { InMemoryLeaseStore } from './in-memory-lease-store.js';
+
+describeLeaseStoreBehaviour('in-memory', async () => new InMemoryLeaseStore());

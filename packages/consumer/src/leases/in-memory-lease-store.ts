@@ -1,0 +1,86 @@
+import type { CheckpointState } from '../checkpointer.js';
+import type { Lease } from './lease.js';
+import { withLease } from './lease.js';
+import type { LeaseMetaInfo, LeaseStore } from './lease-store.js';
+
+/**
+ * A {@link LeaseStore} in a `Map`, with the same conditional semantics as the DynamoDB store: for unit tests
+ * and for single-process use without DynamoDB. Several consumers may share one instance.
+ */
+export class InMemoryLeaseStore implements LeaseStore {
+  readonly #leases = new Map<string, Lease>();
+
+  async initialize(): Promise<void> {}
+
+  async listLeases(): Promise<Lease[]> {
+    return [...this.#leases.values()];
+  }
+
+  async getLease(leaseKey: string): Promise<Lease | undefined> {
+    return this.#leases.get(leaseKey);
+  }
+
+  async createLeaseIfNotExists(lease: Lease): Promise<boolean> {
+    if (this.#leases.has(lease.leaseKey)) return false;
+    // Parent and child ids are string sets in DynamoDB: unordered, read back sorted.
+    this.#leases.set(
+      lease.leaseKey,
+      withLease(lease, { parentShardIds: Object.freeze([...lease.parentShardIds].sort()) }),
+    );
+    return true;
+  }
+
+  async renewLease(lease: Lease): Promise<Lease | undefined> {
+    return this.#update(lease, (current) => ({ leaseCounter: current.leaseCounter + 1 }));
+  }
+
+  async takeLease(lease: Lease, owner: string): Promise<Lease | undefined> {
+    return this.#update(lease, (current) => ({
+      leaseOwner: owner,
+      leaseCounter: current.leaseCounter + 1,
+      ownerSwitchesSinceCheckpoint:
+        current.leaseOwner !== undefined && current.leaseOwner !== owner
+          ? current.ownerSwitchesSinceCheckpoint + 1
+          : current.ownerSwitchesSinceCheckpoint,
+    }));
+  }
+
+  async releaseLease(lease: Lease): Promise<Lease | undefined> {
+    return this.#update(lease, (current) => ({ leaseOwner: undefined, leaseCounter: current.leaseCounter + 1 }));
+  }
+
+  async updateCheckpoint(lease: Lease, state: CheckpointState): Promise<Lease | undefined> {
+    return this.#update(lease, (current) => ({
+      leaseCounter: current.leaseCounter + 1,
+      checkpoint: state.checkpoint,
+      pendingCheckpoint: state.pendingCheckpoint,
+      pendingCheckpointState: state.pendingCheckpoint === undefined ? undefined : state.pendingCheckpointState,
+      ownerSwitchesSinceCheckpoint: 0,
+    }));
+  }
+
+  async updateLeaseMetaInfo(leaseKey: string, info: LeaseMetaInfo): Promise<boolean> {
+    const current = this.#leases.get(leaseKey);
+    if (current === undefined) return false;
+    this.#leases.set(
+      leaseKey,
+      withLease(current, {
+        ...(info.childShardIds === undefined ? {} : { childShardIds: Object.freeze([...info.childShardIds].sort()) }),
+        ...(info.hashKeyRange === undefined ? {} : { hashKeyRange: info.hashKeyRange }),
+      }),
+    );
+    return true;
+  }
+
+  async deleteLease(leaseKey: string): Promise<void> {
+    this.#leases.delete(leaseKey);
+  }
+
+  #update(expected: Lease, change: (current: Lease) => Partial<Lease>): Lease | undefined {
+    const current = this.#leases.get(expected.leaseKey);
+    if (current === undefined || current.leaseCounter !== expected.leaseCounter) return undefined;
+    const next = withLease(current, change(current));
+    this.#leases.set(next.leaseKey, next);
+    return next;
+  }
+}

@@ -1,0 +1,36 @@
+import type { CheckpointState } from '../checkpointer.js';
+import type { Lease, LeaseHashKeyRange } from './lease.js';
+
+/** Metadata written without a counter check (the KCL's `updateLeaseWithMetaInfo`). */
+export interface LeaseMetaInfo {
+  readonly childShardIds?: readonly string[];
+  readonly hashKeyRange?: LeaseHashKeyRange;
+}
+
+/**
+ * Where leases live: a DynamoDB table shared with Java KCL 2.x workers, or memory for tests. Every write
+ * that changes ownership or progress is conditional on the `leaseCounter` of the lease passed in and bumps
+ * it; a failed condition is not an error but `undefined` (someone else moved the lease first).
+ * Other failures (throttling, network) reject with the underlying error so callers can classify it.
+ */
+export interface LeaseStore {
+  /** Creates the table if it does not exist and waits until it can be used. */
+  initialize(signal?: AbortSignal): Promise<void>;
+  /** Every lease, in no particular order; items that are not leases or cannot be read are skipped. */
+  listLeases(signal?: AbortSignal): Promise<Lease[]>;
+  getLease(leaseKey: string, signal?: AbortSignal): Promise<Lease | undefined>;
+  /** Creates `lease` unless a lease with its key exists. Resolves whether it was created. */
+  createLeaseIfNotExists(lease: Lease, signal?: AbortSignal): Promise<boolean>;
+  /** Bumps the counter (a heartbeat). */
+  renewLease(lease: Lease, signal?: AbortSignal): Promise<Lease | undefined>;
+  /** Sets the owner to `owner` and bumps the counter (and the owner-switch count if the owner changes). */
+  takeLease(lease: Lease, owner: string, signal?: AbortSignal): Promise<Lease | undefined>;
+  /** Removes the owner and bumps the counter, leaving the lease free for any worker at once. */
+  releaseLease(lease: Lease, signal?: AbortSignal): Promise<Lease | undefined>;
+  /** Writes checkpoint fields, resets the owner-switch count and bumps the counter. */
+  updateCheckpoint(lease: Lease, state: CheckpointState, signal?: AbortSignal): Promise<Lease | undefined>;
+  /** Writes child shard ids or hash range if the lease exists; no counter check, no bump. */
+  updateLeaseMetaInfo(leaseKey: string, info: LeaseMetaInfo, signal?: AbortSignal): Promise<boolean>;
+  /** Deletes a lease (a finished shard's, once its children have started). */
+  deleteLease(leaseKey: string, signal?: AbortSignal): Promise<void>;
+}
