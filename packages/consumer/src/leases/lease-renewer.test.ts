@@ -1,0 +1,169 @@
+import { ManualClock, ShutdownError, TypedEventEmitter } from '@kinesis-kit/core';
+import { describe, expect, it } from 'vitest';
+import type { ConsumerEvents } from '../events.js';
+import { ExtendedSequenceNumber } from '../extended-sequence-number.js';
+import { InMemoryLeaseStore } from './in-memory-lease-store.js';
+import { type Lease, newLease } from './lease.js';
+import { LeaseCoordinator } from './lease-coordinator.js';
+import { LeaseRenewer } from './lease-renewer.js';
+
+const FAILOVER = 10_000;
+
+async function setup() {
+  const clock = new ManualClock(5_000);
+  const store = new InMemoryLeaseStore();
+  const events = new TypedEventEmitter<ConsumerEvents>({ clock });
+  const lost: string[] = [];
+  const renewer = new LeaseRenewer({
+    store,
+    workerIdentifier: 'me',
+    failoverTimeMillis: FAILOVER,
+    clock,
+    events,
+    onLeaseLost: (key, reason) => lost.push(`${key}:${reason}`),
+  });
+  await store.createLeaseIfNotExists(newLease({ leaseKey: 's-1', checkpoint: ExtendedSequenceNumber.TRIM_HORIZON }));
+  const fresh = (await store.getLease('s-1')) as Lease;
+  const taken = (await store.takeLease(fresh, 'me')) as Lease;
+  const token = renewer.add(taken);
+  return { clock, store, events, renewer, lost, token, taken };
+}
+
+const write = (sequenceNumber: string) => ({
+  checkpoint: new ExtendedSequenceNumber(sequenceNumber),
+  pendingCheckpoint: undefined,
+  pendingCheckpointState: undefined,
+});
+
+describe('LeaseRenewer', () => {
+  it('renews by bumping the counter', async () => {
+    const { store, renewer } = await setup();
+    await renewer.renewLeases();
+    await renewer.renewLeases();
+    expect((await store.getLease('s-1'))?.leaseCounter).toBe(3);
+    expect(renewer.heldLeases()).toHaveLength(1);
+  });
+
+  it('drops a lease another worker took, and tells once', async () => {
+    const { store, renewer, lost, taken } = await setup();
+    await store.takeLease(taken, 'thief');
+    await renewer.renewLeases();
+    await renewer.renewLeases();
+    expect(lost).toEqual(['s-1:renewal-failed']);
+    expect(renewer.heldLeases()).toEqual([]);
+  });
+
+  it('gives up a lease it could not renew for failoverTimeMillis instead of resurrecting it', async () => {
+    const { store, renewer, lost, clock } = await setup();
+    await clock.advance(FAILOVER + 1);
+    expect(renewer.heldLeases()).toEqual([]);
+    await renewer.renewLeases();
+    expect(lost).toEqual(['s-1:expired']);
+    expect((await store.getLease('s-1'))?.leaseCounter).toBe(1);
+  });
+
+  it('retries throttled renewals within the round', async () => {
+    const { store, renewer, clock } = await setup();
+    const renew = store.renewLease.bind(store);
+    let calls = 0;
+    store.renewLease = async (lease) => {
+      calls++;
+      if (calls === 1) throw Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' });
+      return renew(lease);
+    };
+    const round = renewer.renewLeases();
+    await clock.whenSleeping();
+    await clock.advance(1_000);
+    await round;
+    expect(calls).toBe(2);
+    expect(renewer.heldLeases()).toHaveLength(1);
+  });
+
+  it('writes checkpoints through the current tenure only; a checkpoint also renews', async () => {
+    const { store, renewer, token, clock } = await setup();
+    await clock.advance(FAILOVER - 1);
+    await renewer.checkpointWriter('s-1', token).write(write('42'));
+    expect((await store.getLease('s-1'))?.checkpoint.sequenceNumber).toBe('42');
+    await clock.advance(FAILOVER - 1);
+    expect(renewer.heldLeases()).toHaveLength(1);
+    await expect(renewer.checkpointWriter('s-1', Symbol('old tenure')).write(write('43'))).rejects.toThrow(
+      ShutdownError,
+    );
+  });
+
+  it('a checkpoint after a steal fails with ShutdownError and drops the lease', async () => {
+    const { store, renewer, token, lost } = await setup();
+    const current = (await store.getLease('s-1')) as Lease;
+    await store.takeLease(current, 'thief');
+    await expect(renewer.checkpointWriter('s-1', token).write(write('42'))).rejects.toThrow(ShutdownError);
+    expect(lost).toEqual(['s-1:checkpoint-failed']);
+    expect((await store.getLease('s-1'))?.checkpoint.sequenceNumber).toBe('TRIM_HORIZON');
+  });
+
+  it('releases: owner removed, counter bumped, no longer held', async () => {
+    const { store, renewer, lost } = await setup();
+    expect(await renewer.release('s-1')).toBe(true);
+    expect(await store.getLease('s-1')).toMatchObject({ leaseOwner: undefined, leaseCounter: 2 });
+    expect(renewer.heldLeases()).toEqual([]);
+    expect(lost).toEqual([]);
+  });
+
+  it('serializes a renewal and a checkpoint on the same lease so neither looks like a lost lease', async () => {
+    const { store, renewer, token, lost } = await setup();
+    await Promise.all([
+      renewer.renewLeases(),
+      renewer.checkpointWriter('s-1', token).write(write('7')),
+      renewer.renewLeases(),
+    ]);
+    expect(lost).toEqual([]);
+    expect((await store.getLease('s-1'))?.leaseCounter).toBe(4);
+  });
+});
+
+describe('LeaseCoordinator timers', () => {
+  it('takes at once, renews every failover/3 − epsilon, takes every (failover + epsilon) × 2, and stops cleanly', async () => {
+    const clock = new ManualClock(0);
+    const store = new InMemoryLeaseStore();
+    await store.createLeaseIfNotExists(newLease({ leaseKey: 's-1', checkpoint: ExtendedSequenceNumber.TRIM_HORIZON }));
+    const events = new TypedEventEmitter<ConsumerEvents>({ clock });
+    const seen: string[] = [];
+    events.onAny((e) => {
+      if (e.type === 'lease.renewal' || e.type === 'lease.taking' || e.type === 'lease.acquired')
+        seen.push(`${e.timestamp}:${e.type}`);
+    });
+    const acquired: string[] = [];
+    const coordinator = new LeaseCoordinator({
+      store,
+      workerIdentifier: 'me',
+      failoverTimeMillis: FAILOVER,
+      epsilonMillis: 25,
+      maxLeasesForWorker: Number.POSITIVE_INFINITY,
+      maxLeasesToStealAtOneTime: 1,
+      enablePriorityLeaseAssignment: true,
+      clock,
+      events,
+      onLeaseAcquired: (lease) => acquired.push(lease.leaseKey),
+      onLeaseLost: () => {},
+    });
+    expect(coordinator.renewIntervalMillis).toBe(3_308);
+    expect(coordinator.takeIntervalMillis).toBe(20_050);
+    await coordinator.start();
+    await clock.whenSleeping(2);
+    await clock.advance(20_050);
+    expect(acquired).toEqual(['s-1']);
+    expect(seen).toEqual([
+      '0:lease.acquired',
+      '0:lease.taking',
+      '3308:lease.renewal',
+      '6616:lease.renewal',
+      '9924:lease.renewal',
+      '13232:lease.renewal',
+      '16540:lease.renewal',
+      '19848:lease.renewal',
+      '20050:lease.taking',
+    ]);
+    await coordinator.stop();
+    expect(clock.sleeperCount).toBe(0);
+    expect((await store.getLease('s-1'))?.leaseCounter).toBe(7);
+  });
+});
