@@ -1,0 +1,336 @@
+import { KinesisKitError, ValidationError } from '../errors.js';
+import { parseExplicitHashKey } from '../hash-key.js';
+import { MAX_RECORD_SIZE_BYTES } from '../limits.js';
+import { AGGREGATED_RECORD_OVERHEAD_BYTES, writeDigest, writeMagic } from './framing.js';
+import { utf8Length, varintSize, writeUtf8, writeVarint } from './protobuf-wire.js';
+
+/**
+ * The partition key of an aggregated Kinesis record. One byte keeps the record small; the shard is
+ * chosen by the explicit hash key the producer sets on it, not by this key.
+ */
+export const AGGREGATED_RECORD_PARTITION_KEY = 'a';
+
+/** A user record to aggregate. */
+export interface AggregatableRecord {
+  /** The user record's partition key; stored once per aggregate however many records share it. */
+  partitionKey: string;
+  /**
+   * A decimal string or bigint from 0 to 2^128−1. Stored as its normalized decimal string
+   * (`"007"` becomes `"7"`), once per aggregate.
+   */
+  explicitHashKey?: string | bigint;
+  /** The payload. Copied into the aggregate by `build()`, not before; do not modify it until then. */
+  data: Uint8Array;
+}
+
+/** Limits an {@link AggregatedRecordBuilder} keeps every aggregate under. */
+export interface AggregationLimits {
+  /**
+   * Largest aggregate in bytes, counted as the `build()` output (the KPL's `aggregationMaxSize`).
+   * @defaultValue `Infinity`
+   */
+  maxBytes?: number;
+  /**
+   * Largest Kinesis record in bytes as the service counts it: the outer partition key
+   * ({@link AGGREGATED_RECORD_PARTITION_KEY}, one byte) plus the data. Set it to the stream's
+   * maximum record size.
+   * @defaultValue {@link MAX_RECORD_SIZE_BYTES} (1 MiB)
+   */
+  maxRecordBytes?: number;
+  /**
+   * Most user records in one aggregate (the KPL's `aggregationMaxCount`).
+   * @defaultValue `Infinity`
+   */
+  maxCount?: number;
+}
+
+const TAG_PARTITION_KEY_TABLE = 0x0a;
+const TAG_EXPLICIT_HASH_KEY_TABLE = 0x12;
+const TAG_RECORDS = 0x1a;
+const TAG_PARTITION_KEY_INDEX = 0x08;
+const TAG_EXPLICIT_HASH_KEY_INDEX = 0x10;
+const TAG_DATA = 0x1a;
+
+// Numbers kept per record in `#records`: partition key index, explicit hash key index (−1 for
+// none) and the length of the record's message.
+const RECORD_STRIDE = 3;
+
+function checkLimit(name: keyof AggregationLimits, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (value !== Number.POSITIVE_INFINITY && !(Number.isSafeInteger(value) && value > 0)) {
+    throw new ValidationError(`${name} must be a positive integer or Infinity, got ${value}`, {
+      field: name,
+      value,
+    });
+  }
+  return value;
+}
+
+/**
+ * Builds one KPL aggregated record incrementally, knowing its exact encoded size at every step.
+ *
+ * The size is exact, not estimated: {@link size} always equals the length of what {@link build}
+ * returns, and {@link tryAdd} refuses a record *before* adding it if the aggregate would then exceed
+ * a limit. So a producer never has to trim an aggregate after the fact, and never emits one over
+ * `aggregationMaxSize` or the stream's record size.
+ *
+ * Partition keys and explicit hash keys are stored once each in the aggregate's key tables.
+ * Records are not copied until {@link build}, which writes the whole aggregate into one buffer.
+ *
+ * A single record is still encoded as an aggregate here; the KPL sends a lone record as a plain
+ * Kinesis record instead, and that choice is the producer's.
+ *
+ * @example
+ * ```ts
+ * const builder = new AggregatedRecordBuilder({ maxBytes: 51_200 });
+ * for (const record of records) {
+ *   if (!builder.tryAdd(record)) {
+ *     send(builder.build());
+ *     builder.reset();
+ *     builder.add(record);
+ *   }
+ * }
+ * ```
+ */
+export class AggregatedRecordBuilder {
+  readonly #maxBytes: number;
+  readonly #maxRecordBytes: number;
+  readonly #maxCount: number;
+
+  readonly #partitionKeyIndexes = new Map<string, number>();
+  readonly #partitionKeys: string[] = [];
+  readonly #partitionKeyLengths: number[] = [];
+  // Keyed by the caller's value as given, so a repeated key skips parsing and normalizing.
+  readonly #explicitHashKeyIndexesByInput = new Map<string | bigint, number>();
+  readonly #explicitHashKeyIndexes = new Map<string, number>();
+  readonly #explicitHashKeys: string[] = [];
+  readonly #records: number[] = [];
+  readonly #data: Uint8Array[] = [];
+  #messageSize = 0;
+
+  // What #measure found for the record it was last given, so #commit need not look it up again.
+  #pendingPartitionKeyIndex = 0;
+  #pendingPartitionKeyLength = -1;
+  #pendingExplicitHashKeyIndex = -1;
+  #pendingExplicitHashKey: string | undefined;
+  #pendingExplicitHashKeyInputIsNew = false;
+  #pendingRecordLength = 0;
+  #pendingGrowth = 0;
+
+  /**
+   * @param limits - what {@link tryAdd} keeps the aggregate under; validated here.
+   * @throws {@link ValidationError} when a limit is not a positive integer or `Infinity`.
+   */
+  constructor(limits: AggregationLimits = {}) {
+    this.#maxBytes = checkLimit('maxBytes', limits.maxBytes, Number.POSITIVE_INFINITY);
+    this.#maxRecordBytes = checkLimit('maxRecordBytes', limits.maxRecordBytes, MAX_RECORD_SIZE_BYTES);
+    this.#maxCount = checkLimit('maxCount', limits.maxCount, Number.POSITIVE_INFINITY);
+  }
+
+  /** Number of user records added since construction or the last {@link reset}. */
+  get count(): number {
+    return this.#data.length;
+  }
+
+  /** Exact length in bytes of what {@link build} would return now: magic, message and digest. */
+  get size(): number {
+    return AGGREGATED_RECORD_OVERHEAD_BYTES + this.#messageSize;
+  }
+
+  /**
+   * Bytes the service counts for the Kinesis record carrying this aggregate, against the record
+   * size limit and the 5 MiB PutRecords limit: the one-byte outer partition key plus {@link size}.
+   * (The explicit hash key is not counted.)
+   */
+  get kinesisRecordSize(): number {
+    return AGGREGATED_RECORD_PARTITION_KEY.length + this.size;
+  }
+
+  /**
+   * Exact {@link size} the aggregate would have with `record` added, without adding it.
+   * @throws {@link ValidationError} when the record is invalid (see {@link add}).
+   */
+  sizeWith(record: AggregatableRecord): number {
+    return AGGREGATED_RECORD_OVERHEAD_BYTES + this.#messageSize + this.#measure(record);
+  }
+
+  /**
+   * Adds `record` if the aggregate then stays within every limit; otherwise leaves the builder
+   * unchanged and returns `false`. A record that does not fit even into an empty builder is always
+   * refused, so check {@link count} to tell "full" from "too large on its own".
+   *
+   * @throws {@link ValidationError} when the record is invalid (see {@link add}), whether or not it fits.
+   */
+  tryAdd(record: AggregatableRecord): boolean {
+    const growth = this.#measure(record);
+    const size = AGGREGATED_RECORD_OVERHEAD_BYTES + this.#messageSize + growth;
+    if (
+      this.#data.length >= this.#maxCount ||
+      size > this.#maxBytes ||
+      size + AGGREGATED_RECORD_PARTITION_KEY.length > this.#maxRecordBytes
+    ) {
+      return false;
+    }
+    this.#commit(record);
+    return true;
+  }
+
+  /**
+   * Adds `record`, which must fit within the limits.
+   *
+   * @returns this builder, for chaining.
+   * @throws {@link ValidationError} when `partitionKey` is not a string, `data` is not a
+   * `Uint8Array`, `explicitHashKey` is not a decimal from 0 to 2^128−1, or the record does not fit
+   * (use {@link tryAdd} to find out without throwing).
+   */
+  add(record: AggregatableRecord): this {
+    if (!this.tryAdd(record)) {
+      throw new ValidationError(
+        `The record does not fit into the aggregate: it would hold ${this.#data.length + 1} records and ` +
+          `${this.sizeWith(record)} bytes (limits: ${this.#maxCount} records, ${this.#maxBytes} bytes, ` +
+          `${this.#maxRecordBytes} bytes with the partition key)`,
+        { field: 'record', value: record },
+      );
+    }
+    return this;
+  }
+
+  /**
+   * Encodes the aggregate: magic, protobuf message, MD5 of the message, in one buffer of exactly
+   * {@link size} bytes. The builder keeps its records; call {@link reset} to start the next one.
+   */
+  build(): Uint8Array {
+    const end = 4 + this.#messageSize;
+    // Every byte gets written, so skip zero-filling. A plain Uint8Array over its own ArrayBuffer,
+    // not a pooled Buffer: its `buffer` is safe to transfer, and `slice` copies as callers expect.
+    const backing = Buffer.allocUnsafeSlow(end + 16);
+    const out = new Uint8Array(backing.buffer, backing.byteOffset, backing.length);
+    writeMagic(out);
+    let pos = 4;
+    const partitionKeys = this.#partitionKeys;
+    const partitionKeyLengths = this.#partitionKeyLengths;
+    for (let i = 0; i < partitionKeys.length; i++) {
+      const length = partitionKeyLengths[i] ?? 0;
+      out[pos] = TAG_PARTITION_KEY_TABLE;
+      pos = writeUtf8(out, writeVarint(out, pos + 1, length), partitionKeys[i] ?? '', length);
+    }
+    for (const key of this.#explicitHashKeys) {
+      // Normalized decimal strings are ASCII, so their length is their UTF-8 length.
+      out[pos] = TAG_EXPLICIT_HASH_KEY_TABLE;
+      pos = writeUtf8(out, writeVarint(out, pos + 1, key.length), key, key.length);
+    }
+    const records = this.#records;
+    const data = this.#data;
+    for (let i = 0, r = 0; i < data.length; i++, r += RECORD_STRIDE) {
+      const payload = data[i] ?? EMPTY;
+      const explicitHashKeyIndex = records[r + 1] ?? -1;
+      out[pos] = TAG_RECORDS;
+      pos = writeVarint(out, pos + 1, records[r + 2] ?? 0);
+      out[pos] = TAG_PARTITION_KEY_INDEX;
+      pos = writeVarint(out, pos + 1, records[r] ?? 0);
+      if (explicitHashKeyIndex !== -1) {
+        out[pos] = TAG_EXPLICIT_HASH_KEY_INDEX;
+        pos = writeVarint(out, pos + 1, explicitHashKeyIndex);
+      }
+      out[pos] = TAG_DATA;
+      pos = writeVarint(out, pos + 1, payload.length);
+      out.set(payload, pos);
+      pos += payload.length;
+    }
+    if (pos !== end) {
+      // The size bookkeeping is what the limits rely on; never ship bytes that disagree with it.
+      throw new KinesisKitError('INTERNAL', `Aggregate size mismatch: computed ${end} bytes, wrote ${pos}`);
+    }
+    writeDigest(out, end);
+    return out;
+  }
+
+  /** Empties the builder for the next aggregate, keeping its limits and its allocated capacity. */
+  reset(): void {
+    this.#partitionKeyIndexes.clear();
+    this.#partitionKeys.length = 0;
+    this.#partitionKeyLengths.length = 0;
+    this.#explicitHashKeyIndexesByInput.clear();
+    this.#explicitHashKeyIndexes.clear();
+    this.#explicitHashKeys.length = 0;
+    this.#records.length = 0;
+    this.#data.length = 0;
+    this.#messageSize = 0;
+  }
+
+  /** Validates `record` and returns how many bytes adding it would add to the message. */
+  #measure(record: AggregatableRecord): number {
+    const { partitionKey, explicitHashKey, data } = record;
+    if (typeof partitionKey !== 'string') {
+      throw new ValidationError(`partitionKey must be a string, got ${typeof partitionKey}`, {
+        field: 'partitionKey',
+        value: partitionKey,
+      });
+    }
+    if (!(data instanceof Uint8Array)) {
+      throw new ValidationError(`data must be a Uint8Array, got ${typeof data}`, { field: 'data', value: data });
+    }
+    let growth = 0;
+    let partitionKeyIndex = this.#partitionKeyIndexes.get(partitionKey);
+    if (partitionKeyIndex === undefined) {
+      partitionKeyIndex = this.#partitionKeys.length;
+      const length = utf8Length(partitionKey);
+      this.#pendingPartitionKeyLength = length;
+      growth += 1 + varintSize(length) + length;
+    } else {
+      this.#pendingPartitionKeyLength = -1;
+    }
+    let recordLength = 2 + varintSize(partitionKeyIndex) + varintSize(data.length) + data.length;
+
+    let explicitHashKeyIndex = -1;
+    this.#pendingExplicitHashKey = undefined;
+    this.#pendingExplicitHashKeyInputIsNew = false;
+    if (explicitHashKey !== undefined) {
+      const known = this.#explicitHashKeyIndexesByInput.get(explicitHashKey);
+      if (known === undefined) {
+        this.#pendingExplicitHashKeyInputIsNew = true;
+        const normalized = parseExplicitHashKey(explicitHashKey).toString();
+        const existing = this.#explicitHashKeyIndexes.get(normalized);
+        if (existing === undefined) {
+          explicitHashKeyIndex = this.#explicitHashKeys.length;
+          this.#pendingExplicitHashKey = normalized;
+          growth += 1 + varintSize(normalized.length) + normalized.length;
+        } else {
+          explicitHashKeyIndex = existing;
+        }
+      } else {
+        explicitHashKeyIndex = known;
+      }
+      recordLength += 1 + varintSize(explicitHashKeyIndex);
+    }
+
+    growth += 1 + varintSize(recordLength) + recordLength;
+    this.#pendingPartitionKeyIndex = partitionKeyIndex;
+    this.#pendingExplicitHashKeyIndex = explicitHashKeyIndex;
+    this.#pendingRecordLength = recordLength;
+    this.#pendingGrowth = growth;
+    return growth;
+  }
+
+  /** Adds the record {@link #measure} was last called with. */
+  #commit(record: AggregatableRecord): void {
+    if (this.#pendingPartitionKeyLength !== -1) {
+      this.#partitionKeyIndexes.set(record.partitionKey, this.#pendingPartitionKeyIndex);
+      this.#partitionKeys.push(record.partitionKey);
+      this.#partitionKeyLengths.push(this.#pendingPartitionKeyLength);
+    }
+    const pendingExplicitHashKey = this.#pendingExplicitHashKey;
+    if (pendingExplicitHashKey !== undefined) {
+      this.#explicitHashKeyIndexes.set(pendingExplicitHashKey, this.#pendingExplicitHashKeyIndex);
+      this.#explicitHashKeys.push(pendingExplicitHashKey);
+    }
+    if (this.#pendingExplicitHashKeyInputIsNew && record.explicitHashKey !== undefined) {
+      this.#explicitHashKeyIndexesByInput.set(record.explicitHashKey, this.#pendingExplicitHashKeyIndex);
+    }
+    this.#records.push(this.#pendingPartitionKeyIndex, this.#pendingExplicitHashKeyIndex, this.#pendingRecordLength);
+    this.#data.push(record.data);
+    this.#messageSize += this.#pendingGrowth;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
