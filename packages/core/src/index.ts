@@ -1,3 +1,4 @@
+export * from './aggregation/index.js';
 export * from './backoff.js';
 export * from './clock.js';
 export * from './error-classifier.js';
