@@ -89,6 +89,8 @@ export class Aggregator {
     let out: OutgoingRecord;
     if (records.length === 1) {
       out = single(first, this.#predictedShardId);
+      // A flush may have made the aggregate due earlier than its record.
+      out.deadline = this.#deadline;
     } else {
       const data = this.#builder.build();
       out = {

@@ -79,5 +79,8 @@ export const SHARD_FLUSH_BYTES = 256 * 1024;
 /** Shard map reload backoff after a failed listing (KPL: 1 s × 1.5 up to 30 s). */
 export const SHARD_MAP_RETRY_BACKOFF = Object.freeze({ baseMs: 1_000, maxMs: 30_000 });
 
+/** Least time between two shard listings of one stream, in ms. */
+export const SHARD_MAP_MIN_RELOAD_INTERVAL = 200;
+
 /** Most distinct partition keys whose hash keys are cached per producer. */
 export const HASH_KEY_CACHE_SIZE = 65_536;

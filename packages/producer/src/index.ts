@@ -1,5 +1,15 @@
 export * from './defaults.js';
 export * from './errors.js';
-export type { MetricsGranularity, MetricsLevel, ProducerCredentials, ProducerOptions } from './options.js';
+export type { ProducerEvent, ProducerEventEmitter, ProducerEvents, Stats } from './events.js';
+export { type CapacityOptions, KinesisProducer, type WaitOptions } from './kinesis-producer.js';
+export type {
+  MetricsGranularity,
+  MetricsLevel,
+  ProducerCredentials,
+  ProducerOptions,
+  ResolvedProducerOptions,
+} from './options.js';
+export type { ProducerKinesisClient } from './sender.js';
+export { WRONG_SHARD } from './stream-pipeline.js';
 export type { UserRecordInput } from './user-record.js';
 export type { Attempt, UserRecordResult } from './user-record-result.js';

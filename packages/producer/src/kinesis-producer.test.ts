@@ -1,0 +1,483 @@
+import {
+  KinesisClient,
+  ListShardsCommand,
+  PutRecordsCommand,
+  type PutRecordsCommandInput,
+  type PutRecordsResultEntry,
+  ResourceNotFoundException,
+  type Shard,
+} from '@aws-sdk/client-kinesis';
+import {
+  deaggregate,
+  formatShardId,
+  hashKeyOf,
+  MAX_HASH_KEY,
+  ManualClock,
+  ShutdownError,
+  TimeoutError,
+  ValidationError,
+} from '@kinesis-kit/core';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BufferFullError, RecordExpiredError, UserRecordFailedError } from './errors.js';
+import { KinesisProducer } from './kinesis-producer.js';
+import type { ProducerOptions } from './options.js';
+import type { UserRecordResult } from './user-record-result.js';
+
+/** `count` open shards splitting the key space evenly, numbered from `first`. */
+function evenShards(count: number, first = 0): Shard[] {
+  const width = (MAX_HASH_KEY + 1n) / BigInt(count);
+  return Array.from({ length: count }, (_, i) => ({
+    ShardId: formatShardId(first + i),
+    HashKeyRange: {
+      StartingHashKey: (width * BigInt(i)).toString(),
+      EndingHashKey: (i === count - 1 ? MAX_HASH_KEY : width * BigInt(i + 1) - 1n).toString(),
+    },
+    SequenceNumberRange: { StartingSequenceNumber: '0' },
+  }));
+}
+
+function closed(shard: Shard): Shard {
+  return { ...shard, SequenceNumberRange: { StartingSequenceNumber: '0', EndingSequenceNumber: '9' } };
+}
+
+function child(shard: Shard | undefined, parent: string, adjacentParent?: string): Shard {
+  if (shard === undefined) throw new Error('no shard');
+  return adjacentParent === undefined
+    ? { ...shard, ParentShardId: parent }
+    : { ...shard, ParentShardId: parent, AdjacentParentShardId: adjacentParent };
+}
+
+function shardOf(shards: readonly Shard[], hashKey: bigint): string {
+  for (const s of shards) {
+    if (s.SequenceNumberRange?.EndingSequenceNumber !== undefined) continue;
+    if (
+      BigInt(s.HashKeyRange?.StartingHashKey ?? '0') <= hashKey &&
+      hashKey <= BigInt(s.HashKeyRange?.EndingHashKey ?? '0')
+    ) {
+      return s.ShardId ?? '';
+    }
+  }
+  throw new Error(`no shard for ${hashKey}`);
+}
+
+type Answer = (entry: { index: number; hashKey: bigint; call: number }) => PutRecordsResultEntry | undefined;
+
+let kinesis: KinesisClient;
+let kinesisMock: ReturnType<typeof mockClient>;
+let clock: ManualClock;
+let calls: PutRecordsCommandInput[];
+let serverShards: Shard[];
+let answer: Answer | undefined;
+let producers: KinesisProducer[];
+let sequence = 0;
+
+beforeEach(() => {
+  kinesis = new KinesisClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  kinesisMock = mockClient(kinesis);
+  clock = new ManualClock(1_000_000);
+  calls = [];
+  serverShards = evenShards(4);
+  answer = undefined;
+  producers = [];
+  kinesisMock.on(ListShardsCommand).callsFake(() => ({ Shards: serverShards }));
+  kinesisMock.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => {
+    calls.push(input);
+    const call = calls.length;
+    const records = (input.Records ?? []).map((entry, index): PutRecordsResultEntry => {
+      const hashKey = BigInt(entry.ExplicitHashKey ?? hashKeyOf(entry.PartitionKey ?? '').toString());
+      const custom = answer?.({ index, hashKey, call });
+      if (custom !== undefined) return custom;
+      return { ShardId: shardOf(serverShards, hashKey), SequenceNumber: String(++sequence).padStart(20, '0') };
+    });
+    return { Records: records, FailedRecordCount: records.filter((r) => r.ErrorCode !== undefined).length };
+  });
+});
+
+afterEach(async () => {
+  for (const p of producers) await p.destroy({ timeoutMs: 0 });
+  kinesisMock.restore();
+});
+
+function producer(options: ProducerOptions = {}): KinesisProducer {
+  const p = new KinesisProducer({
+    kinesisClient: kinesis,
+    clock,
+    random: () => 0.5,
+    metricsLevel: 'none',
+    ...options,
+  });
+  producers.push(p);
+  return p;
+}
+
+/** Lets promise chains, p-queue and mocked calls run. */
+async function settle(turns = 10): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+async function advance(ms: number): Promise<void> {
+  await settle();
+  await clock.advance(ms);
+  await settle();
+}
+
+function track<T>(promise: Promise<T>): { value?: T; error?: unknown; done: boolean } {
+  const state: { value?: T; error?: unknown; done: boolean } = { done: false };
+  promise.then(
+    (value) => {
+      state.value = value;
+      state.done = true;
+    },
+    (error: unknown) => {
+      state.error = error;
+      state.done = true;
+    },
+  );
+  return state;
+}
+
+describe('KinesisProducer: the happy path', () => {
+  it('aggregates per predicted shard, sends after recordMaxBufferedTime, and reports where each record landed', async () => {
+    const p = producer();
+    const keys = Array.from({ length: 40 }, (_, i) => `key-${i}`);
+    const pending = keys.map((k, i) => p.addUserRecord('orders', k, `payload-${i}`));
+    expect(p.getOutstandingRecordsCount()).toBe(40);
+    await advance(50);
+    expect(calls).toHaveLength(0);
+    await advance(60);
+    const results = await Promise.all(pending);
+    expect(calls).toHaveLength(1);
+    const entries = calls[0]?.Records ?? [];
+    expect(entries.length).toBe(4);
+    for (const entry of entries) {
+      expect(entry.PartitionKey).toBe('a');
+      const shardId = shardOf(serverShards, BigInt(entry.ExplicitHashKey ?? ''));
+      const range = serverShards.find((s) => s.ShardId === shardId)?.HashKeyRange;
+      const unpacked = deaggregate(
+        { data: entry.Data ?? new Uint8Array(), partitionKey: 'a', sequenceNumber: '1' },
+        {
+          hashKeyRange: {
+            startingHashKey: BigInt(range?.StartingHashKey ?? 0),
+            endingHashKey: BigInt(range?.EndingHashKey ?? 0),
+          },
+        },
+      );
+      expect(unpacked.status).toBe('delivered');
+    }
+    results.forEach((result, i) => {
+      expect(result.successful).toBe(true);
+      expect(result.shardId).toBe(shardOf(serverShards, hashKeyOf(keys[i] ?? '')));
+      expect(result.attempts).toHaveLength(1);
+      expect(result.attempts[0]).toMatchObject({ successful: true, delayMs: 100 });
+    });
+    const byShard = new Map<string, UserRecordResult[]>();
+    for (const r of results) byShard.set(r.shardId ?? '', [...(byShard.get(r.shardId ?? '') ?? []), r]);
+    for (const group of byShard.values()) {
+      expect(new Set(group.map((r) => r.sequenceNumber)).size).toBe(1);
+      expect(group.map((r) => r.subSequenceNumber)).toEqual(group.map((_, i) => i));
+    }
+    expect(p.getOutstandingRecordsCount()).toBe(0);
+    expect(p.getOldestRecordTimeInMillis()).toBe(0);
+  });
+
+  it('sends a lone record plain, with its partition key and explicit hash key', async () => {
+    const p = producer();
+    const result = track(p.addUserRecord({ streamName: 's', partitionKey: 'only', data: new Uint8Array([1, 2, 3]) }));
+    await advance(100);
+    expect(result.done).toBe(true);
+    expect(calls[0]?.Records?.[0]).toMatchObject({
+      PartitionKey: 'only',
+      ExplicitHashKey: hashKeyOf('only').toString(),
+    });
+    expect(Buffer.from(calls[0]?.Records?.[0]?.Data ?? [])).toEqual(Buffer.from([1, 2, 3]));
+    expect(result.value?.subSequenceNumber).toBe(0);
+  });
+
+  it('flush() sends before the deadline; getOldestRecordTimeInMillis tracks the oldest record', async () => {
+    const p = producer({ recordMaxBufferedTime: 10_000 });
+    const result = track(p.addUserRecord('s', 'k', 'x'));
+    await advance(30);
+    expect(p.getOldestRecordTimeInMillis()).toBe(30);
+    expect(calls).toHaveLength(0);
+    p.flush();
+    await settle();
+    expect(calls).toHaveLength(1);
+    expect(result.done).toBe(true);
+  });
+
+  it('sends at once when a PutRecords call is full, without waiting for the deadline', async () => {
+    const p = producer({ aggregationEnabled: false, recordMaxBufferedTime: 60_000 });
+    for (let i = 0; i < 500; i++) track(p.addUserRecord('s', `k${i}`, 'x'));
+    await settle();
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.Records).toHaveLength(500);
+  });
+
+  it('sends records of one shard in order, one call in flight per shard', async () => {
+    const p = producer({ aggregationEnabled: false, collectionMaxCount: 2 });
+    serverShards = evenShards(1);
+    const pending = Array.from({ length: 6 }, (_, i) => p.addUserRecord('s', 'same-key', `r${i}`));
+    await advance(100);
+    await Promise.all(pending);
+    expect(calls.map((c) => c.Records?.map((r) => Buffer.from(r.Data ?? []).toString()))).toEqual([
+      ['r0', 'r1'],
+      ['r2', 'r3'],
+      ['r4', 'r5'],
+    ]);
+  });
+});
+
+describe('KinesisProducer: validation', () => {
+  it('rejects a bad record at once and never lets it into a call with good ones', async () => {
+    const p = producer();
+    const good = p.addUserRecord('s', 'k', 'fine');
+    await expect(p.addUserRecord('s', '', 'x')).rejects.toThrow(ValidationError);
+    await expect(p.addUserRecord('s', 'k'.repeat(257), 'x')).rejects.toThrow(ValidationError);
+    await expect(p.addUserRecord('', 'k', 'x')).rejects.toThrow(ValidationError);
+    await expect(p.addUserRecord('s', 'k', 'x', 'not-a-number')).rejects.toThrow(ValidationError);
+    await expect(p.addUserRecord('s', 'k', new Uint8Array(1024 * 1024))).rejects.toThrow(ValidationError);
+    expect(p.getOutstandingRecordsCount()).toBe(1);
+    await advance(100);
+    await expect(good).resolves.toMatchObject({ successful: true });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.Records).toHaveLength(1);
+  });
+
+  it('throws at construction naming a bad option', () => {
+    expect(() => new KinesisProducer({ recordTtl: 5 })).toThrow(/recordTtl/);
+  });
+});
+
+describe('KinesisProducer: failures and retries', () => {
+  it('retries only the failed entries of a partial failure and records every attempt', async () => {
+    const p = producer({ aggregationEnabled: false });
+    answer = ({ index, call }) =>
+      call === 1 && index === 1
+        ? { ErrorCode: 'InternalFailure', ErrorMessage: 'Internal service failure.' }
+        : undefined;
+    const a = track(p.addUserRecord('s', 'a', 'x'));
+    const b = track(p.addUserRecord('s', 'b', 'x'));
+    await advance(100);
+    expect(a.value?.attempts).toHaveLength(1);
+    expect(b.done).toBe(false);
+    await advance(5_000);
+    expect(b.value?.successful).toBe(true);
+    expect(b.value?.attempts).toMatchObject([
+      { successful: false, errorCode: 'InternalFailure', errorMessage: 'Internal service failure.' },
+      { successful: true },
+    ]);
+    expect(calls.map((c) => c.Records?.length)).toEqual([2, 1]);
+  });
+
+  it('backs off under a throttling storm instead of spinning, then expires records at recordTtl', async () => {
+    const p = producer({ recordTtl: 10_000, random: () => 1 });
+    answer = () => ({ ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded' });
+    const result = track(p.addUserRecord('s', 'k', 'x'));
+    for (let t = 0; t < 12_000; t += 100) await advance(100);
+    expect(result.error).toBeInstanceOf(RecordExpiredError);
+    const error = result.error as RecordExpiredError;
+    expect(error.code).toBe('Expired');
+    expect(error.message).toMatch(/Expired/);
+    const attempts = error.result.attempts;
+    expect(attempts.at(-1)).toMatchObject({ errorCode: 'Expired', durationMs: 0 });
+    expect(attempts.slice(0, -1).every((a) => a.errorCode === 'ProvisionedThroughputExceededException')).toBe(true);
+    // Full-jitter backoff doubling from 250 ms to 5 s: a handful of calls in 10 s, not hundreds.
+    expect(calls.length).toBeGreaterThanOrEqual(4);
+    expect(calls.length).toBeLessThanOrEqual(8);
+    const delays = attempts.slice(1, -1).map((a) => a.delayMs);
+    expect(delays).toEqual([...delays].sort((x, y) => x - y));
+  });
+
+  it('fails a throttled record at once with failIfThrottled', async () => {
+    const p = producer({ failIfThrottled: true });
+    answer = () => ({ ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded' });
+    const result = track(p.addUserRecord('s', 'k', 'x'));
+    await advance(100);
+    expect(result.error).toBeInstanceOf(UserRecordFailedError);
+    expect((result.error as UserRecordFailedError).code).toBe('ProvisionedThroughputExceededException');
+    expect(calls).toHaveLength(1);
+  });
+
+  it('fails records at once on a non-retriable entry error instead of burning the TTL', async () => {
+    const p = producer();
+    answer = () => ({ ErrorCode: 'KMSAccessDeniedException', ErrorMessage: 'no access to the key' });
+    const result = track(p.addUserRecord('s', 'k', 'x'));
+    await advance(100);
+    expect((result.error as UserRecordFailedError).code).toBe('KMSAccessDeniedException');
+    expect((result.error as UserRecordFailedError).result.attempts).toHaveLength(1);
+  });
+
+  it('fails records at once when the whole call fails with a client error', async () => {
+    const p = producer();
+    kinesisMock
+      .on(PutRecordsCommand)
+      .rejects(new ResourceNotFoundException({ message: 'Stream s not found', $metadata: {} }));
+    const result = track(p.addUserRecord('s', 'k', 'x'));
+    await advance(100);
+    expect(result.error).toBeInstanceOf(UserRecordFailedError);
+    expect((result.error as UserRecordFailedError).code).toBe('ResourceNotFoundException');
+  });
+
+  it('fails records fast when the stream cannot be listed (not found)', async () => {
+    const p = producer();
+    kinesisMock.on(ListShardsCommand).rejects(new ResourceNotFoundException({ message: 'nope', $metadata: {} }));
+    const errors: string[] = [];
+    p.events.on('producer.error', (e) => void errors.push(e.payload.operation));
+    await expect(p.addUserRecord('missing', 'k', 'x')).rejects.toMatchObject({ code: 'ResourceNotFoundException' });
+    expect(errors).toEqual(['ListShards']);
+  });
+
+  it('retries a call that times out after requestTimeout', async () => {
+    const p = producer({ requestTimeout: 1_000 });
+    let first = true;
+    kinesisMock.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => {
+      calls.push(input);
+      if (first) {
+        first = false;
+        return new Promise(() => {});
+      }
+      return { Records: [{ ShardId: 'shardId-000000000000', SequenceNumber: '1' }], FailedRecordCount: 0 };
+    });
+    serverShards = evenShards(1);
+    const result = track(p.addUserRecord('s', 'k', 'x'));
+    await advance(100);
+    await advance(1_000);
+    await advance(1_000);
+    expect(result.value?.attempts.map((a) => a.errorCode)).toEqual(['TIMEOUT', undefined]);
+    expect(result.value?.attempts[0]?.durationMs).toBe(1_000);
+  });
+
+  it('re-sends an aggregate that landed on a shard not owning all its records, after reloading the shard map', async () => {
+    const p = producer();
+    serverShards = evenShards(1);
+    // Two keys that land on different halves once shard 0 is split.
+    const half = (MAX_HASH_KEY + 1n) / 2n;
+    const low = Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => hashKeyOf(k) < half) ?? '';
+    const high = Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => hashKeyOf(k) >= half) ?? '';
+    const a = track(p.addUserRecord('s', low, 'x'));
+    await advance(10);
+    // The service splits shard 0 before our first call arrives.
+    serverShards = [...evenShards(1).map(closed), ...evenShards(2, 1).map((s) => child(s, formatShardId(0)))];
+    const b = track(p.addUserRecord('s', high, 'y'));
+    await advance(100);
+    await advance(1_000);
+    expect(a.value?.successful).toBe(true);
+    expect(b.value?.successful).toBe(true);
+    expect(a.value?.shardId).toBe(formatShardId(1));
+    expect(b.value?.shardId).toBe(formatShardId(2));
+    // The first record's hash key routed the aggregate to a child that does not own the second record; a
+    // KCL consumer drops such an aggregate whole, so both records are sent again.
+    expect(a.value?.attempts.map((x) => x.errorCode)).toEqual(['WrongShard', undefined]);
+    expect(b.value?.attempts.map((x) => x.errorCode)).toEqual(['WrongShard', undefined]);
+    expect(kinesisMock.commandCalls(ListShardsCommand).length).toBeGreaterThanOrEqual(2);
+    // After the reload no aggregate mixes the two children.
+    const last = calls.at(-1);
+    for (const entry of last?.Records ?? []) expect(entry.PartitionKey).not.toBe('a');
+  });
+
+  it('succeeds an aggregate that landed on a child shard owning all its records (after a merge)', async () => {
+    const p = producer();
+    serverShards = evenShards(2);
+    const keys = Array.from({ length: 50 }, (_, i) => `m${i}`);
+    const pending = keys.map((k) => track(p.addUserRecord('s', k, 'x')));
+    await advance(10);
+    serverShards = [...evenShards(2).map(closed), child(evenShards(1, 2)[0], formatShardId(0), formatShardId(1))];
+    await advance(100);
+    await advance(1_000);
+    expect(pending.every((r) => r.value?.successful === true && r.value.shardId === formatShardId(2))).toBe(true);
+    expect(pending.every((r) => r.value?.attempts.length === 1)).toBe(true);
+    expect(calls).toHaveLength(1);
+  });
+});
+
+describe('KinesisProducer: rate limiting', () => {
+  it('holds back a hot shard while other shards keep flowing', async () => {
+    const p = producer({ aggregationEnabled: false, rateLimit: 1 });
+    serverShards = evenShards(2);
+    const half = (MAX_HASH_KEY + 1n) / 2n;
+    const hot = Array.from({ length: 200 }, (_, i) => `h${i}`).filter((k) => hashKeyOf(k) < half);
+    const cold = Array.from({ length: 200 }, (_, i) => `c${i}`).find((k) => hashKeyOf(k) >= half) ?? '';
+    const hotResults = hot.slice(0, 15).map((k) => track(p.addUserRecord('s', k, 'x')));
+    const coldResult = track(p.addUserRecord('s', cold, 'x'));
+    await advance(100);
+    // 1 % of 1,000 records/s: 10 records at once, then one every 100 ms.
+    expect(hotResults.filter((r) => r.done)).toHaveLength(10);
+    expect(coldResult.done).toBe(true);
+    await advance(500);
+    expect(hotResults.every((r) => r.done)).toBe(true);
+    expect(hotResults.every((r) => r.value?.attempts.length === 1)).toBe(true);
+  });
+});
+
+describe('KinesisProducer: bounded memory', () => {
+  it('rejects with BufferFullError beyond maxOutstandingRecords, and waitForCapacity waits for room', async () => {
+    const p = producer({ maxOutstandingRecords: 3 });
+    const first = [1, 2, 3].map((i) => p.addUserRecord('s', `k${i}`, 'x'));
+    await expect(p.addUserRecord('s', 'k4', 'x')).rejects.toThrow(BufferFullError);
+    const room = track(p.waitForCapacity());
+    await settle();
+    expect(room.done).toBe(false);
+    await advance(100);
+    await Promise.all(first);
+    expect(room.done).toBe(true);
+    const fourth = track(p.addUserRecord('s', 'k4', 'x'));
+    await advance(100);
+    expect(fourth.value?.successful).toBe(true);
+  });
+
+  it('bounds outstanding bytes too', async () => {
+    const p = producer({ maxOutstandingBytes: 2 * 1024 * 1024, maxUserRecordSize: 1024 * 1024 });
+    track(p.addUserRecord('s', 'k', new Uint8Array(1024 * 1024 - 1)));
+    track(p.addUserRecord('s', 'k', new Uint8Array(1024 * 1024 - 1)));
+    await expect(p.addUserRecord('s', 'k', new Uint8Array(10))).rejects.toMatchObject({
+      code: 'BUFFER_FULL',
+      retriable: true,
+    });
+    expect(p.getOutstandingBytes()).toBe(2 * 1024 * 1024);
+  });
+});
+
+describe('KinesisProducer: lifecycle', () => {
+  it('flushSync resolves once every record added before it has settled', async () => {
+    const p = producer({ recordMaxBufferedTime: 60_000 });
+    const r = track(p.addUserRecord('s', 'k', 'x'));
+    const done = track(p.flushSync());
+    await settle();
+    expect(r.done).toBe(true);
+    expect(done.done).toBe(true);
+  });
+
+  it('flushSync times out with TimeoutError, records keep going', async () => {
+    const p = producer();
+    answer = () => ({ ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded' });
+    const r = track(p.addUserRecord('s', 'k', 'x'));
+    const done = track(p.flushSync({ timeoutMs: 500 }));
+    await advance(500);
+    expect(done.error).toBeInstanceOf(TimeoutError);
+    expect(r.done).toBe(false);
+  });
+
+  it('destroy flushes, refuses new records with ShutdownError, and is idempotent', async () => {
+    const p = producer({ recordMaxBufferedTime: 60_000 });
+    const r = track(p.addUserRecord('s', 'k', 'x'));
+    const first = p.destroy();
+    expect(p.destroy()).toBe(first);
+    await expect(p.addUserRecord('s', 'k', 'x')).rejects.toThrow(ShutdownError);
+    await settle();
+    await first;
+    expect(r.value?.successful).toBe(true);
+  });
+
+  it('destroy with a timeout fails what is left with Destroyed and leaves no promise unsettled', async () => {
+    const p = producer();
+    answer = () => ({ ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded' });
+    const records = [1, 2, 3].map((i) => track(p.addUserRecord('s', `k${i}`, 'x')));
+    const destroyed = track(p.destroy({ timeoutMs: 1_000 }));
+    await advance(1_000);
+    await settle();
+    expect(destroyed.done).toBe(true);
+    expect(records.every((r) => (r.error as UserRecordFailedError | undefined)?.code === 'Destroyed')).toBe(true);
+    expect(p.getOutstandingRecordsCount()).toBe(0);
+  });
+});

@@ -1,0 +1,319 @@
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  AbortError,
+  KinesisKitError,
+  ShutdownError,
+  TimeoutError,
+  TypedEventEmitter,
+  ValidationError,
+} from '@kinesis-kit/core';
+import { HASH_KEY_CACHE_SIZE } from './defaults.js';
+import { BufferFullError } from './errors.js';
+import type { ProducerEventEmitter } from './events.js';
+import { HashKeyCache } from './hash-key-cache.js';
+import { type ProducerOptions, type ResolvedProducerOptions, resolveProducerOptions } from './options.js';
+import { Outstanding } from './outstanding.js';
+import { type ProducerKinesisClient, Sender } from './sender.js';
+import { type PipelineContext, StreamPipeline } from './stream-pipeline.js';
+import { UserRecord, type UserRecordInput, validateUserRecord } from './user-record.js';
+import type { UserRecordResult } from './user-record-result.js';
+
+/** Options of {@link KinesisProducer.flushSync} and {@link KinesisProducer.destroy}. */
+export interface WaitOptions {
+  /** Give up after this many ms. @defaultValue no limit (records still end by their `recordTtl`) */
+  timeoutMs?: number;
+  /** Give up when aborted. */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link KinesisProducer.waitForCapacity}. */
+export interface CapacityOptions {
+  /** Room needed, in records. @defaultValue 1 */
+  records?: number;
+  /** Room needed, in bytes (partition keys and data). @defaultValue 0 */
+  bytes?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * The Kinesis Producer Library for Node: every user record gets a promise; records are aggregated per
+ * shard, collected into PutRecords calls, kept under each shard's limits, retried with backoff until
+ * `recordTtl`, and bounded in memory.
+ *
+ * @example
+ * ```ts
+ * const producer = new KinesisProducer({ region: 'eu-west-1' });
+ * const result = await producer.addUserRecord('orders', order.customerId, JSON.stringify(order));
+ * await producer.destroy();
+ * ```
+ */
+export class KinesisProducer {
+  /** The producer's events (`producer.request`, `producer.record.put`, `producer.error`, …). */
+  readonly events: ProducerEventEmitter;
+  readonly #options: ResolvedProducerOptions;
+  readonly #client: ProducerKinesisClient;
+  readonly #ownedClient: KinesisClient | undefined;
+  readonly #sender: Sender;
+  readonly #outstanding: Outstanding;
+  readonly #hashKeys = new HashKeyCache(HASH_KEY_CACHE_SIZE);
+  readonly #pipelines = new Map<string, StreamPipeline>();
+  readonly #stop = new AbortController();
+  readonly #context: PipelineContext;
+  readonly #knownStream = (streamName: string): boolean => this.#pipelines.has(streamName);
+  #destroying: Promise<void> | undefined;
+
+  /** @throws {@link ValidationError} when an option is invalid, naming it and the rule. */
+  constructor(options: ProducerOptions = {}) {
+    const resolved = resolveProducerOptions(options);
+    this.#options = resolved;
+    this.events = new TypedEventEmitter({ clock: resolved.clock });
+    if (resolved.kinesisClient === undefined) {
+      this.#ownedClient = new KinesisClient({
+        ...(resolved.region === undefined ? {} : { region: resolved.region }),
+        ...(resolved.endpoint === undefined ? {} : { endpoint: resolved.endpoint }),
+        ...(resolved.credentials === undefined ? {} : { credentials: resolved.credentials }),
+        // Retries are per record, here; an SDK retry of a whole call would resend records that succeeded.
+        maxAttempts: 1,
+      });
+      this.#client = this.#ownedClient;
+    } else {
+      this.#client = resolved.kinesisClient;
+    }
+    this.#sender = new Sender(this.#client, resolved.clock, resolved.maxConnections, resolved.requestTimeout);
+    this.#outstanding = new Outstanding(resolved.maxOutstandingRecords, resolved.maxOutstandingBytes);
+    this.#context = {
+      options: resolved,
+      clock: resolved.clock,
+      client: this.#client,
+      sender: this.#sender,
+      events: this.events,
+      outstanding: this.#outstanding,
+      stopSignal: this.#stop.signal,
+    };
+  }
+
+  /** The options in effect, defaults applied. */
+  get options(): ResolvedProducerOptions {
+    return this.#options;
+  }
+
+  /**
+   * Adds a user record. The promise resolves with where it landed once it is put, or rejects with a
+   * `UserRecordFailedError` (its `result` holds every attempt), a `ValidationError` (at once, for a bad
+   * record), a `BufferFullError` (the memory bound is reached: await {@link waitForCapacity}) or a
+   * `ShutdownError` (after {@link destroy} began).
+   */
+  addUserRecord(
+    streamName: string,
+    partitionKey: string,
+    data: Uint8Array | string,
+    explicitHashKey?: string | bigint,
+  ): Promise<UserRecordResult>;
+  addUserRecord(record: UserRecordInput): Promise<UserRecordResult>;
+  addUserRecord(
+    streamOrRecord: string | UserRecordInput,
+    partitionKey?: string,
+    data?: Uint8Array | string,
+    explicitHashKey?: string | bigint,
+  ): Promise<UserRecordResult> {
+    const input: UserRecordInput =
+      typeof streamOrRecord === 'object' && streamOrRecord !== null
+        ? streamOrRecord
+        : ({ streamName: streamOrRecord, partitionKey, data, explicitHashKey } as UserRecordInput);
+    return this.#add(input);
+  }
+
+  #add(input: UserRecordInput): Promise<UserRecordResult> {
+    if (this.#destroying !== undefined) {
+      return Promise.reject(new ShutdownError('The producer is being destroyed; no more records are accepted'));
+    }
+    let valid: ReturnType<typeof validateUserRecord>;
+    try {
+      valid = validateUserRecord(input, this.#hashKeys, this.#options.maxUserRecordSize, this.#knownStream);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const outstanding = this.#outstanding;
+    if (!outstanding.hasRoom(valid.size)) {
+      return Promise.reject(
+        new BufferFullError(
+          outstanding.count,
+          outstanding.bytes,
+          { records: outstanding.maxRecords, bytes: outstanding.maxBytes },
+          { streamName: valid.streamName },
+        ),
+      );
+    }
+    const options = this.#options;
+    const now = options.clock.now();
+    const expiresAt = now + options.recordTtl;
+    const deadline = Math.min(now + options.recordMaxBufferedTime, expiresAt);
+    let record: UserRecord | undefined;
+    const promise = new Promise<UserRecordResult>((resolve, reject) => {
+      record = new UserRecord(
+        valid.streamName,
+        valid.partitionKey,
+        valid.data,
+        valid.explicitHashKey,
+        valid.hashKey,
+        valid.size,
+        now,
+        deadline,
+        expiresAt,
+        resolve,
+        reject,
+      );
+    });
+    if (record === undefined) throw new KinesisKitError('INTERNAL', 'Promise executor did not run');
+    outstanding.add(record);
+    this.#pipeline(valid.streamName).add(record);
+    return promise;
+  }
+
+  #pipeline(streamName: string): StreamPipeline {
+    let pipeline = this.#pipelines.get(streamName);
+    if (pipeline === undefined) {
+      pipeline = new StreamPipeline(streamName, this.#context);
+      this.#pipelines.set(streamName, pipeline);
+    }
+    return pipeline;
+  }
+
+  /**
+   * Sends what is buffered (of one stream, or all) without waiting for `recordMaxBufferedTime`. Rate
+   * limits still apply. Returns at once; use {@link flushSync} to wait.
+   */
+  flush(streamName?: string): void {
+    if (streamName === undefined) {
+      for (const pipeline of this.#pipelines.values()) pipeline.flush();
+    } else {
+      this.#pipelines.get(streamName)?.flush();
+    }
+  }
+
+  /**
+   * Flushes, then resolves once every record added before the call has settled (put, or failed for good).
+   * Unlike the KPL's, it takes a timeout and a signal, and it does not poll.
+   * @throws {@link TimeoutError} after `timeoutMs`; {@link AbortError} when `signal` aborts. Records keep going.
+   */
+  async flushSync(options: WaitOptions = {}): Promise<void> {
+    const upTo = this.#outstanding.added;
+    this.flush();
+    await this.#withTimeout(options, (signal) => this.#outstanding.whenSettled(upTo, signal), 'flushSync');
+  }
+
+  /** User records accepted and not yet settled. */
+  getOutstandingRecordsCount(): number {
+    return this.#outstanding.count;
+  }
+
+  /** Bytes (partition keys and data) of user records accepted and not yet settled. */
+  getOutstandingBytes(): number {
+    return this.#outstanding.bytes;
+  }
+
+  /** Age in ms of the oldest user record not yet settled; 0 when none is. */
+  getOldestRecordTimeInMillis(): number {
+    const oldest = this.#outstanding.oldest();
+    return oldest === undefined ? 0 : this.#options.clock.now() - oldest.arrivedAt;
+  }
+
+  /**
+   * Resolves once the memory bounds leave room for `records` more records of `bytes` more bytes in total:
+   * the way to add records in a loop without ever getting a `BufferFullError`.
+   */
+  waitForCapacity(options: CapacityOptions = {}): Promise<void> {
+    const records = options.records ?? 1;
+    const bytes = options.bytes ?? 0;
+    if (this.#destroying !== undefined) {
+      return Promise.reject(new ShutdownError('The producer is being destroyed'));
+    }
+    if (records > this.#outstanding.maxRecords || bytes > this.#outstanding.maxBytes) {
+      return Promise.reject(
+        new ValidationError(
+          `waitForCapacity asks for ${records} records and ${bytes} bytes, more than the bounds (${this.#outstanding.maxRecords} records, ${this.#outstanding.maxBytes} bytes) allow`,
+          { field: 'records', value: { records, bytes } },
+        ),
+      );
+    }
+    return this.#outstanding.whenRoom(records, bytes, options.signal);
+  }
+
+  /**
+   * Stops the producer: refuses new records (`ShutdownError`), waits for the outstanding ones like
+   * {@link flushSync}, then stops timers and closes the client it created. Records still outstanding when
+   * `timeoutMs` passes or `signal` aborts are failed with code `Destroyed`; no promise is left unsettled.
+   * Calling it again returns the same promise.
+   */
+  destroy(options: WaitOptions = {}): Promise<void> {
+    this.#destroying ??= this.#destroy(options);
+    return this.#destroying;
+  }
+
+  async #destroy(options: WaitOptions): Promise<void> {
+    const upTo = this.#outstanding.added;
+    this.flush();
+    try {
+      await this.#withTimeout(options, (signal) => this.#outstanding.whenSettled(upTo, signal), 'destroy');
+    } catch {
+      // Timed out or aborted: what is left is failed below.
+    }
+    const error = new ShutdownError('The producer was destroyed before the record was put');
+    for (const pipeline of this.#pipelines.values()) {
+      try {
+        pipeline.stop(error);
+      } catch (stopError) {
+        this.#report(stopError, 'destroy');
+      }
+    }
+    this.#stop.abort(error);
+    this.#sender.stop();
+    // Records in flight when the sender stopped come back as failures; wait for them to settle.
+    await this.#outstanding.whenSettled(this.#outstanding.added);
+    this.#ownedClient?.destroy();
+  }
+
+  async #withTimeout(
+    options: WaitOptions,
+    wait: (signal: AbortSignal) => Promise<void>,
+    operation: string,
+  ): Promise<void> {
+    const { timeoutMs, signal } = options;
+    if (timeoutMs !== undefined && (!Number.isFinite(timeoutMs) || timeoutMs < 0)) {
+      throw new ValidationError(`timeoutMs must be a finite number ≥ 0, got ${timeoutMs}`, {
+        field: 'timeoutMs',
+        value: timeoutMs,
+      });
+    }
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(new AbortError(`${operation} was aborted`, { cause: signal?.reason }));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = new AbortController();
+    if (timeoutMs !== undefined) {
+      this.#options.clock.sleep(timeoutMs, timer.signal).then(
+        () =>
+          controller.abort(
+            new TimeoutError(
+              `${operation} gave up after ${timeoutMs} ms with ${this.#outstanding.count} records outstanding`,
+            ),
+          ),
+        () => {},
+      );
+    }
+    try {
+      await wait(controller.signal);
+    } catch (error) {
+      const reason: unknown = controller.signal.reason;
+      throw reason instanceof Error ? reason : error;
+    } finally {
+      timer.abort();
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  #report(error: unknown, operation: string): void {
+    const failure = error instanceof Error ? error : new KinesisKitError('INTERNAL', String(error));
+    this.events.emit('producer.error', { error: failure, operation });
+  }
+}

@@ -1,0 +1,112 @@
+import {
+  type ListShardsCommand,
+  type ListShardsCommandOutput,
+  PutRecordsCommand,
+  type PutRecordsCommandOutput,
+  type PutRecordsRequestEntry,
+} from '@aws-sdk/client-kinesis';
+import { type Clock, TimeoutError } from '@kinesis-kit/core';
+import PQueue from 'p-queue';
+import type { OutgoingRecord } from './outgoing-record.js';
+
+/**
+ * The two Kinesis calls the producer makes. A `KinesisClient` satisfies it; so does a small fake, which is
+ * how the benchmark measures the pipeline without a network.
+ */
+export interface ProducerKinesisClient {
+  send(command: PutRecordsCommand, options?: { abortSignal?: AbortSignal }): Promise<PutRecordsCommandOutput>;
+  send(command: ListShardsCommand, options?: { abortSignal?: AbortSignal }): Promise<ListShardsCommandOutput>;
+}
+
+/** How one PutRecords call ended; never a rejection, so the caller handles both outcomes in one place. */
+export type PutRecordsOutcome =
+  | { readonly ok: true; readonly output: PutRecordsCommandOutput; readonly start: number; readonly end: number }
+  | { readonly ok: false; readonly error: unknown; readonly start: number; readonly end: number };
+
+/**
+ * Sends PutRecords calls with at most `maxConnections` in flight (p-queue) and a `requestTimeout` per call,
+ * enforced with an `AbortSignal` so a hung connection cannot hold a slot forever. No retries here: the
+ * pipeline retries per record.
+ */
+export class Sender {
+  readonly #client: ProducerKinesisClient;
+  readonly #clock: Clock;
+  readonly #requestTimeout: number;
+  readonly #queue: PQueue;
+  readonly #stop = new AbortController();
+
+  constructor(client: ProducerKinesisClient, clock: Clock, maxConnections: number, requestTimeout: number) {
+    this.#client = client;
+    this.#clock = clock;
+    this.#requestTimeout = requestTimeout;
+    this.#queue = new PQueue({ concurrency: maxConnections });
+  }
+
+  /** Calls in flight or waiting for a connection. */
+  get pending(): number {
+    return this.#queue.size + this.#queue.pending;
+  }
+
+  /** Sends `records` to `streamName` in one PutRecords call. */
+  putRecords(streamName: string, records: readonly OutgoingRecord[]): Promise<PutRecordsOutcome> {
+    const entries: PutRecordsRequestEntry[] = new Array(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
+      if (record === undefined) continue;
+      entries[i] = { Data: record.data, PartitionKey: record.partitionKey, ExplicitHashKey: record.explicitHashKey };
+    }
+    const command = new PutRecordsCommand({ StreamName: streamName, Records: entries });
+    return this.#queue.add(() => this.#send(command));
+  }
+
+  /** Aborts every call in flight and drops those not started; each then ends as a failed outcome. */
+  stop(): void {
+    this.#stop.abort();
+    this.#queue.clear();
+  }
+
+  async #send(command: PutRecordsCommand): Promise<PutRecordsOutcome> {
+    const clock = this.#clock;
+    const start = clock.now();
+    if (this.#stop.signal.aborted) {
+      return { ok: false, error: new TimeoutError('The producer stopped before the call was made'), start, end: start };
+    }
+    const request = new AbortController();
+    const timer = new AbortController();
+    const onStop = (): void => request.abort(this.#stop.signal.reason);
+    this.#stop.signal.addEventListener('abort', onStop, { once: true });
+    clock.sleep(this.#requestTimeout, timer.signal).then(
+      () => request.abort(new TimeoutError(`PutRecords took longer than requestTimeout (${this.#requestTimeout} ms)`)),
+      () => {},
+    );
+    try {
+      const output = await untilAborted(this.#client.send(command, { abortSignal: request.signal }), request.signal);
+      return { ok: true, output, start, end: clock.now() };
+    } catch (error) {
+      // An abort surfaces as the SDK's AbortError; report why we aborted instead.
+      const reason: unknown = request.signal.aborted ? request.signal.reason : undefined;
+      return { ok: false, error: reason instanceof Error ? reason : error, start, end: clock.now() };
+    } finally {
+      timer.abort();
+      this.#stop.signal.removeEventListener('abort', onStop);
+    }
+  }
+}
+
+/** Settles with `promise`, or rejects as soon as `signal` aborts: a client that ignores the signal cannot hang us. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    Promise.resolve(promise).then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
