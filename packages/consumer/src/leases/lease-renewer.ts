@@ -163,6 +163,11 @@ export class LeaseRenewer {
     this.#drop(leaseKey, reason);
   }
 
+  /** Stops holding the lease silently (it was deleted on purpose after its shard finished). */
+  remove(leaseKey: string): void {
+    this.#held.delete(leaseKey);
+  }
+
   /** Stops holding every lease, silently: for shutdown after release, when nobody needs telling. */
   clear(): void {
     this.#held.clear();

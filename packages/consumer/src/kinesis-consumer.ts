@@ -1,0 +1,349 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  type EventEnvelope,
+  type EventListener,
+  type EventType,
+  retry,
+  TypedEventEmitter,
+  type Unsubscribe,
+} from '@kinesis-kit/core';
+import type { ConsumerEvents, LeaseLostReason } from './events.js';
+import { DynamoDBLeaseStore } from './leases/dynamodb-lease-store.js';
+import { hasLeaseStarted, type Lease } from './leases/lease.js';
+import { LeaseCoordinator } from './leases/lease-coordinator.js';
+import type { LeaseStore } from './leases/lease-store.js';
+import { type KinesisConsumerOptions, type ResolvedConsumerOptions, resolveConsumerOptions } from './options.js';
+import { PollingFetcher } from './retrieval/polling-fetcher.js';
+import type { RecordsFetcherFactory } from './retrieval/records-fetcher.js';
+import { ShardConsumer } from './shard-consumer.js';
+import { ShardSyncer } from './shard-sync.js';
+
+interface RunningShard {
+  readonly consumer: ShardConsumer;
+  readonly token: symbol;
+  readonly done: Promise<unknown>;
+}
+
+/**
+ * The KCL 2.x worker (the Java `Scheduler`): shares a stream's shards with every other worker of the same
+ * application through the lease table, runs one {@link RecordProcessor} per leased shard, and keeps
+ * shard sync, lease renewal, lease taking and lease cleanup going in the background.
+ *
+ * ```ts
+ * const consumer = new KinesisConsumer({ streamName, applicationName, processor: MyProcessor });
+ * consumer.on('lease.acquired', ({ payload }) => console.log('now processing', payload.leaseKey));
+ * await consumer.start();
+ * // …
+ * await consumer.shutdown(); // processors checkpoint in shutdownRequested; leases are handed back at once
+ * ```
+ *
+ * `start()` and `shutdown()` are idempotent and return the same promise when called again.
+ */
+export class KinesisConsumer {
+  readonly workerIdentifier: string;
+  readonly options: ResolvedConsumerOptions;
+  readonly #events: TypedEventEmitter<ConsumerEvents>;
+  readonly #kinesis: KinesisClient;
+  readonly #dynamo: DynamoDBClient | undefined;
+  readonly #ownedClients: { destroy(): void }[] = [];
+  readonly #store: LeaseStore;
+  readonly #syncer: ShardSyncer;
+  readonly #coordinator: LeaseCoordinator;
+  readonly #fetcherFactory: RecordsFetcherFactory;
+  readonly #shards = new Map<string, RunningShard>();
+  readonly #background = new AbortController();
+  #loops: Promise<void>[] = [];
+  #startPromise: Promise<void> | undefined;
+  #shutdownPromise: Promise<void> | undefined;
+  #signalHandler: (() => void) | undefined;
+
+  /** @throws {@link ValidationError} naming the first invalid option. */
+  constructor(options: KinesisConsumerOptions) {
+    const resolved = resolveConsumerOptions(options);
+    this.options = resolved;
+    this.workerIdentifier = resolved.workerIdentifier;
+    const { clock } = resolved;
+    this.#events = new TypedEventEmitter<ConsumerEvents>({ clock });
+
+    const clientConfig = {
+      ...(options.region === undefined ? {} : { region: options.region }),
+      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    };
+    if (options.kinesisClient === undefined) {
+      this.#kinesis = new KinesisClient(clientConfig);
+      this.#ownedClients.push(this.#kinesis);
+    } else {
+      this.#kinesis = options.kinesisClient;
+    }
+    if (options.leaseStore !== undefined) {
+      this.#store = options.leaseStore;
+    } else {
+      if (options.dynamoDBClient === undefined) {
+        this.#dynamo = new DynamoDBClient(clientConfig);
+        this.#ownedClients.push(this.#dynamo);
+      } else {
+        this.#dynamo = options.dynamoDBClient;
+      }
+      this.#store = new DynamoDBLeaseStore({
+        client: this.#dynamo,
+        tableName: resolved.tableName,
+        consistentReads: resolved.consistentReads,
+        clock,
+        onSkippedItem: (leaseKey, reason) => {
+          if (reason === 'unreadable') resolved.logger.warn('Skipping an unreadable lease table item', { leaseKey });
+        },
+      });
+    }
+    this.#syncer = new ShardSyncer({
+      kinesis: this.#kinesis,
+      store: this.#store,
+      streamName: resolved.streamName,
+      initialPositionInStream: resolved.initialPositionInStream,
+      clock,
+      events: this.#events,
+    });
+    this.#coordinator = new LeaseCoordinator({
+      store: this.#store,
+      workerIdentifier: resolved.workerIdentifier,
+      failoverTimeMillis: resolved.failoverTimeMillis,
+      epsilonMillis: resolved.epsilonMillis,
+      maxLeasesForWorker: resolved.maxLeasesForWorker,
+      maxLeasesToStealAtOneTime: resolved.maxLeasesToStealAtOneTime,
+      enablePriorityLeaseAssignment: resolved.enablePriorityLeaseAssignment,
+      clock,
+      events: this.#events,
+      onLeaseAcquired: (lease, token) => this.#onLeaseAcquired(lease, token),
+      onLeaseLost: (leaseKey, reason) => this.#onLeaseLost(leaseKey, reason),
+    });
+    const initialTimestamp =
+      typeof resolved.initialPositionInStream === 'object' ? resolved.initialPositionInStream.timestamp : undefined;
+    this.#fetcherFactory = (target) =>
+      new PollingFetcher({
+        ...target,
+        client: this.#kinesis,
+        maxRecords: resolved.maxRecords,
+        idleTimeBetweenReadsInMillis: resolved.idleTimeBetweenReadsInMillis,
+        initialTimestamp,
+        clock,
+        events: this.#events,
+      });
+  }
+
+  /** Listens to one event type. Returns a function that stops listening. */
+  on<K extends EventType<ConsumerEvents>>(
+    type: K,
+    listener: EventListener<EventEnvelope<ConsumerEvents, K>>,
+  ): Unsubscribe {
+    return this.#events.on(type, listener);
+  }
+
+  /** Listens to the next event of one type only. */
+  once<K extends EventType<ConsumerEvents>>(
+    type: K,
+    listener: EventListener<EventEnvelope<ConsumerEvents, K>>,
+  ): Unsubscribe {
+    return this.#events.once(type, listener);
+  }
+
+  /** Stops a listener added with {@link KinesisConsumer.on}. */
+  off<K extends EventType<ConsumerEvents>>(type: K, listener: EventListener<EventEnvelope<ConsumerEvents, K>>): void {
+    this.#events.off(type, listener);
+  }
+
+  /** Listens to every event (a metrics sink). */
+  onAny(listener: EventListener<EventEnvelope<ConsumerEvents>>): Unsubscribe {
+    return this.#events.onAny(listener);
+  }
+
+  /** The shards this worker is processing right now. */
+  get leasedShardIds(): string[] {
+    return this.#coordinator
+      .heldLeases()
+      .map((l) => l.leaseKey)
+      .sort();
+  }
+
+  /**
+   * Creates the lease table if needed, syncs shards to leases, re-acquires this worker's own leases, and
+   * starts renewing, taking, syncing and cleaning up. Resolves once the worker is running.
+   */
+  start(): Promise<void> {
+    this.#startPromise ??= this.#start();
+    return this.#startPromise;
+  }
+
+  /**
+   * Graceful shutdown: stops taking leases and fetching, calls `shutdownRequested` on every processor (so
+   * it can checkpoint), hands each lease back (owner removed, counter bumped: other workers take it at
+   * their next take instead of waiting for expiry), then `leaseLost`, then stops every timer. Idempotent.
+   */
+  shutdown(): Promise<void> {
+    this.#shutdownPromise ??= this.#shutdown();
+    return this.#shutdownPromise;
+  }
+
+  async #start(): Promise<void> {
+    const { logger, clock, shardSyncIntervalMillis, leaseCleanupIntervalMillis, handleSignals } = this.options;
+    const signal = this.#background.signal;
+    await retry(({ signal: s }) => this.#store.initialize(s), { maxAttempts: 5, clock, signal });
+    try {
+      await retry(({ signal: s }) => this.#syncer.syncShards(s), { maxAttempts: 3, clock, signal });
+    } catch (error) {
+      // Leases may already exist; the periodic sync tries again.
+      this.#events.emit('error', { operation: 'ShardSyncTask', error });
+      logger.warn('The first shard sync failed; it will be retried', { error });
+    }
+    if (this.#shutdownPromise !== undefined) return;
+    await this.#coordinator.start();
+    this.#loops.push(
+      this.#every(shardSyncIntervalMillis, 'ShardSyncTask', async (s) => {
+        await this.#syncer.syncShards(s);
+      }),
+      this.#every(leaseCleanupIntervalMillis, 'LeaseCleanup', (s) => this.#cleanupLeases(s)),
+    );
+    if (handleSignals) {
+      this.#signalHandler = () => {
+        void this.shutdown();
+      };
+      process.once('SIGTERM', this.#signalHandler);
+      process.once('SIGINT', this.#signalHandler);
+    }
+    this.#events.emit('consumer.started', {
+      workerIdentifier: this.workerIdentifier,
+      streamName: this.options.streamName,
+      applicationName: this.options.applicationName,
+    });
+    logger.info(
+      `Worker ${this.workerIdentifier} started: renewing leases every ${this.#coordinator.renewIntervalMillis} ms, taking every ${this.#coordinator.takeIntervalMillis} ms`,
+    );
+  }
+
+  async #shutdown(): Promise<void> {
+    const { clock, logger } = this.options;
+    const started = clock.now();
+    this.#events.emit('consumer.shutdown.started', {
+      workerIdentifier: this.workerIdentifier,
+      leases: this.#coordinator.heldLeases().length,
+    });
+    // Let a start in progress settle first, so nothing starts behind our back.
+    await this.#startPromise?.catch(() => undefined);
+    this.#coordinator.stopTaking();
+    this.#background.abort();
+    const steps: Promise<unknown>[] = [...this.#shards.values()].map((s) => s.consumer.requestShutdown());
+    await Promise.allSettled(steps);
+    // Leases whose shard already ended (kept until cleanup) have no running consumer: release them too.
+    await Promise.allSettled(
+      this.#coordinator.heldLeases().map(async (lease) => {
+        if (await this.#coordinator.renewer.release(lease.leaseKey)) {
+          this.#events.emit('lease.released', { leaseKey: lease.leaseKey, workerIdentifier: this.workerIdentifier });
+        }
+      }),
+    );
+    await Promise.allSettled([this.#coordinator.stop(), ...this.#loops]);
+    this.#coordinator.renewer.clear();
+    if (this.#signalHandler !== undefined) {
+      process.off('SIGTERM', this.#signalHandler);
+      process.off('SIGINT', this.#signalHandler);
+    }
+    for (const client of this.#ownedClients) {
+      try {
+        client.destroy();
+      } catch (error) {
+        logger.warn('Destroying an SDK client failed', { error });
+      }
+    }
+    this.#events.emit('consumer.shutdown.completed', {
+      workerIdentifier: this.workerIdentifier,
+      durationMs: clock.now() - started,
+    });
+  }
+
+  #onLeaseAcquired(lease: Lease, token: symbol): void {
+    if (this.#shutdownPromise !== undefined) {
+      void this.#coordinator.renewer.release(lease.leaseKey).catch(() => undefined);
+      return;
+    }
+    const running = this.#shards.get(lease.leaseKey);
+    if (running !== undefined) running.consumer.leaseLost();
+    const o = this.options;
+    const hashKeyRange = lease.hashKeyRange ?? this.#rangeFromShardMap(lease.leaseKey);
+    const consumer = new ShardConsumer({
+      lease,
+      streamName: o.streamName,
+      processor: o.processorFactory(),
+      fetcher: this.#fetcherFactory({ streamName: o.streamName, shardId: lease.leaseKey, hashKeyRange }),
+      store: this.#store,
+      checkpointWriter: this.#coordinator.checkpointWriter(lease.leaseKey, token),
+      createChildLeases: (parent, reported, signal) => this.#syncer.createChildLeases(parent, reported, signal),
+      onChildShardIds: (ids) => this.#coordinator.renewer.setChildShardIds(lease.leaseKey, ids),
+      releaseLease: async () => {
+        const released = await this.#coordinator.renewer.release(lease.leaseKey);
+        if (released)
+          this.#events.emit('lease.released', { leaseKey: lease.leaseKey, workerIdentifier: this.workerIdentifier });
+        return released;
+      },
+      config: o,
+      events: this.#events,
+    });
+    const done = consumer.start().finally(() => {
+      if (this.#shards.get(lease.leaseKey)?.consumer === consumer) this.#shards.delete(lease.leaseKey);
+    });
+    this.#shards.set(lease.leaseKey, { consumer, token, done });
+  }
+
+  #onLeaseLost(leaseKey: string, _reason: LeaseLostReason): void {
+    this.#shards.get(leaseKey)?.consumer.leaseLost();
+  }
+
+  #rangeFromShardMap(shardId: string): { startingHashKey: string; endingHashKey: string } | undefined {
+    const range = this.#syncer.shardMap?.hashKeyRange(shardId);
+    return range === undefined
+      ? undefined
+      : { startingHashKey: String(range.startingHashKey), endingHashKey: String(range.endingHashKey) };
+  }
+
+  /**
+   * Deletes held leases of finished shards once every child lease exists and has started and this lease's
+   * own parents are gone (the KCL's cleanup rule), so a restart never re-reads a finished shard.
+   */
+  async #cleanupLeases(signal: AbortSignal): Promise<void> {
+    if (!this.options.cleanupLeasesUponShardCompletion) return;
+    for (const lease of this.#coordinator.heldLeases()) {
+      if (!lease.checkpoint.isShardEnd || this.#shards.has(lease.leaseKey)) continue;
+      const current = await this.#store.getLease(lease.leaseKey, signal);
+      if (current === undefined) continue;
+      const children = current.childShardIds.length > 0 ? current.childShardIds : lease.childShardIds;
+      if (children.length === 0) continue;
+      let ready = true;
+      for (const child of children) {
+        const childLease = await this.#store.getLease(child, signal);
+        if (childLease === undefined || !hasLeaseStarted(childLease)) ready = false;
+      }
+      for (const parent of current.parentShardIds) {
+        if ((await this.#store.getLease(parent, signal)) !== undefined) ready = false;
+      }
+      if (!ready) continue;
+      this.#coordinator.renewer.remove(lease.leaseKey);
+      await this.#store.deleteLease(lease.leaseKey, signal);
+      this.#events.emit('lease.deleted', { leaseKey: lease.leaseKey });
+    }
+  }
+
+  async #every(interval: number, operation: string, task: (signal: AbortSignal) => Promise<void>): Promise<void> {
+    const signal = this.#background.signal;
+    const { clock } = this.options;
+    while (!signal.aborted) {
+      try {
+        await clock.sleep(interval, signal);
+      } catch {
+        return;
+      }
+      try {
+        await task(signal);
+      } catch (error) {
+        if (!signal.aborted) this.#events.emit('error', { operation, error });
+      }
+    }
+  }
+}
