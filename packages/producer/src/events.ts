@@ -24,7 +24,8 @@ export interface ProducerEvents {
     /** Bytes of the Kinesis record, partition key included. */
     readonly bytes: number;
     readonly userRecords: number;
-    readonly userDataBytes: number;
+    /** Per user record: its data bytes. */
+    readonly userDataBytes: Stats;
     /** Per user record: attempts before this one. */
     readonly retries: Stats;
     /** Per attempt of each user record: time waited before the attempt started, in ms. */

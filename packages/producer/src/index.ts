@@ -2,6 +2,14 @@ export * from './defaults.js';
 export * from './errors.js';
 export type { ProducerEvent, ProducerEventEmitter, ProducerEvents, Stats } from './events.js';
 export { type CapacityOptions, KinesisProducer, type WaitOptions } from './kinesis-producer.js';
+export {
+  METRICS,
+  type MetricDimensions,
+  type MetricName,
+  type MetricSeries,
+  type MetricUnit,
+  type ProducerMetricsSnapshot,
+} from './metrics/index.js';
 export type {
   MetricsGranularity,
   MetricsLevel,

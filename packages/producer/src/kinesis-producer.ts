@@ -1,3 +1,4 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   AbortError,
@@ -11,6 +12,8 @@ import { HASH_KEY_CACHE_SIZE } from './defaults.js';
 import { BufferFullError } from './errors.js';
 import type { ProducerEventEmitter } from './events.js';
 import { HashKeyCache } from './hash-key-cache.js';
+import { CloudWatchPublisher } from './metrics/cloudwatch-publisher.js';
+import { MetricsRecorder, type ProducerMetricsSnapshot } from './metrics/metrics-recorder.js';
 import { type ProducerOptions, type ResolvedProducerOptions, resolveProducerOptions } from './options.js';
 import { Outstanding } from './outstanding.js';
 import { type ProducerKinesisClient, Sender } from './sender.js';
@@ -60,6 +63,9 @@ export class KinesisProducer {
   readonly #stop = new AbortController();
   readonly #context: PipelineContext;
   readonly #knownStream = (streamName: string): boolean => this.#pipelines.has(streamName);
+  readonly #recorder: MetricsRecorder;
+  #publisher: CloudWatchPublisher | undefined;
+  #ownedCloudWatch: CloudWatchClient | undefined;
   #destroying: Promise<void> | undefined;
 
   /** @throws {@link ValidationError} when an option is invalid, naming it and the rule. */
@@ -90,6 +96,45 @@ export class KinesisProducer {
       outstanding: this.#outstanding,
       stopSignal: this.#stop.signal,
     };
+    this.#recorder = new MetricsRecorder(this.events, resolved.clock.now());
+  }
+
+  /**
+   * The KPL's metrics (names, units, dimensions) since the producer was created, at every granularity:
+   * the figures the CloudWatch uploads are made of.
+   */
+  getMetrics(): ProducerMetricsSnapshot {
+    return this.#recorder.snapshot(this.#options.clock.now());
+  }
+
+  /** Starts uploading metrics with the first record, so a producer that never sends keeps no timer. */
+  #startMetrics(): void {
+    const options = this.#options;
+    if (options.metricsLevel === 'none') return;
+    let client = options.cloudWatchClient;
+    if (client === undefined) {
+      this.#ownedCloudWatch = new CloudWatchClient({
+        ...(options.region === undefined ? {} : { region: options.region }),
+        ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+        maxAttempts: 1,
+      });
+      client = this.#ownedCloudWatch;
+    }
+    this.#publisher = new CloudWatchPublisher({
+      client,
+      recorder: this.#recorder,
+      events: this.events,
+      clock: options.clock,
+      namespace: options.metricsNamespace,
+      level: options.metricsLevel,
+      granularity: options.metricsGranularity,
+      uploadDelay: options.metricsUploadDelay,
+      beforeUpload: () => {
+        for (const pipeline of this.#pipelines.values())
+          this.#recorder.samplePending(pipeline.streamName, pipeline.pending);
+      },
+    });
+    this.#publisher.start();
   }
 
   /** The options in effect, defaults applied. */
@@ -173,6 +218,7 @@ export class KinesisProducer {
   #pipeline(streamName: string): StreamPipeline {
     let pipeline = this.#pipelines.get(streamName);
     if (pipeline === undefined) {
+      if (this.#pipelines.size === 0) this.#startMetrics();
       pipeline = new StreamPipeline(streamName, this.#context);
       this.#pipelines.set(streamName, pipeline);
     }
@@ -270,7 +316,25 @@ export class KinesisProducer {
     this.#sender.stop();
     // Records in flight when the sender stopped come back as failures; wait for them to settle.
     await this.#outstanding.whenSettled(this.#outstanding.added);
+    await this.#stopMetrics();
+    this.#recorder.stop();
     this.#ownedClient?.destroy();
+    this.#ownedCloudWatch?.destroy();
+  }
+
+  /** Stops the uploads after a last one, given at most `requestTimeout` so destroy never hangs on CloudWatch. */
+  async #stopMetrics(): Promise<void> {
+    const publisher = this.#publisher;
+    if (publisher === undefined) return;
+    const timer = new AbortController();
+    try {
+      await Promise.race([
+        publisher.stop().catch((error: unknown) => this.#report(error, 'PutMetricData')),
+        this.#options.clock.sleep(this.#options.requestTimeout, timer.signal).catch(() => {}),
+      ]);
+    } finally {
+      timer.abort();
+    }
   }
 
   async #withTimeout(

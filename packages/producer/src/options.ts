@@ -19,7 +19,10 @@ export type ProducerCredentials = NonNullable<ConstructorParameters<typeof Kines
 export interface ProducerOptions {
   /** AWS region of the clients the producer creates. @defaultValue the SDK's region resolution */
   region?: string;
-  /** Kinesis (and CloudWatch) endpoint URL of the clients the producer creates, e.g. a local emulator. */
+  /**
+   * Kinesis endpoint URL of the client the producer creates, e.g. a local emulator. Not used for CloudWatch
+   * (no emulator has it): pass a `cloudWatchClient` or set `metricsLevel: 'none'` when testing locally.
+   */
   endpoint?: string;
   /** Credentials of the clients the producer creates. @defaultValue the SDK's default provider chain */
   credentials?: ProducerCredentials;

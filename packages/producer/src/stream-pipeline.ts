@@ -80,6 +80,7 @@ export class StreamPipeline {
   #readyBytes = 0;
   #received = 0;
   #inFlight = 0;
+  #pending = 0;
   #timerAt = Number.POSITIVE_INFINITY;
   #timer: AbortController | undefined;
   #pumpScheduled = false;
@@ -105,6 +106,11 @@ export class StreamPipeline {
     return this.#map;
   }
 
+  /** User records of this stream not yet settled. */
+  get pending(): number {
+    return this.#pending;
+  }
+
   /** PutRecords calls of this stream in flight. */
   get inFlight(): number {
     return this.#inFlight;
@@ -113,6 +119,7 @@ export class StreamPipeline {
   /** Takes a validated user record; its promise settles through the context's `outstanding`. */
   add(record: UserRecord): void {
     this.#received++;
+    this.#pending++;
     if (this.#map === undefined) {
       this.#unrouted.push(record);
       if (!this.#loading) void this.#load('first record');
@@ -483,6 +490,7 @@ export class StreamPipeline {
     const wantStats = events.hasListeners('producer.record.put');
     const retries = wantStats ? new StatsBuilder() : undefined;
     const buffering = wantStats ? new StatsBuilder() : undefined;
+    const dataBytes = wantStats ? new StatsBuilder() : undefined;
     const records = out.records;
     const durationMs = end - start;
     for (let i = 0; i < records.length; i++) {
@@ -490,8 +498,9 @@ export class StreamPipeline {
       if (record === undefined || record.settled) continue;
       const previous = record.failedAttempts;
       const attempt: Attempt = { delayMs: start - record.lastAttemptEnd, durationMs, successful: true };
-      if (retries !== undefined && buffering !== undefined) {
+      if (retries !== undefined && buffering !== undefined && dataBytes !== undefined) {
         retries.add(previous?.length ?? 0);
+        dataBytes.add(record.data.length);
         if (previous !== undefined) for (const a of previous) buffering.add(a.delayMs);
         buffering.add(attempt.delayMs);
       }
@@ -502,9 +511,12 @@ export class StreamPipeline {
         subSequenceNumber: out.aggregated ? i : 0,
         attempts: previous === undefined ? [attempt] : [...previous, attempt],
       };
-      if (outstanding.settle(record)) record.resolve(result);
+      if (outstanding.settle(record)) {
+        this.#pending--;
+        record.resolve(result);
+      }
     }
-    if (retries !== undefined && buffering !== undefined) {
+    if (retries !== undefined && buffering !== undefined && dataBytes !== undefined) {
       events.emit('producer.record.put', {
         streamName: this.streamName,
         shardId,
@@ -512,7 +524,7 @@ export class StreamPipeline {
         sequenceNumber,
         bytes: out.size,
         userRecords: records.length,
-        userDataBytes: out.userDataBytes,
+        userDataBytes: dataBytes.build(),
         retries: retries.build(),
         bufferingTimeMs: buffering.build(),
       });
@@ -592,6 +604,7 @@ export class StreamPipeline {
         ? new RecordExpiredError(result, { streamName: this.streamName, shardId: record.predictedShardId })
         : new UserRecordFailedError(result, { streamName: this.streamName, shardId: record.predictedShardId });
     if (!this.#context.outstanding.settle(record)) return;
+    this.#pending--;
     const events = this.#context.events;
     if (events.hasListeners('producer.record.failed')) {
       const buffering = new StatsBuilder();
