@@ -21,3 +21,4 @@ export type { ProducerKinesisClient } from './sender.js';
 export { WRONG_SHARD } from './stream-pipeline.js';
 export type { UserRecordInput } from './user-record.js';
 export type { Attempt, UserRecordResult } from './user-record-result.js';
+export type { ProducerWritableOptions } from './writable.js';

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
@@ -20,6 +21,7 @@ import { type ProducerKinesisClient, Sender } from './sender.js';
 import { type PipelineContext, StreamPipeline } from './stream-pipeline.js';
 import { UserRecord, type UserRecordInput, validateUserRecord } from './user-record.js';
 import type { UserRecordResult } from './user-record-result.js';
+import { createProducerWritable, type ProducerWritableOptions } from './writable.js';
 
 /** Options of {@link KinesisProducer.flushSync} and {@link KinesisProducer.destroy}. */
 export interface WaitOptions {
@@ -283,6 +285,20 @@ export class KinesisProducer {
       );
     }
     return this.#outstanding.whenRoom(records, bytes, options.signal);
+  }
+
+  /**
+   * A Node `Writable` (object mode) that adds each chunk as a user record and applies backpressure: it
+   * takes a chunk only when the producer has room, and its end waits until every record has settled. A
+   * failed record destroys the stream with its error unless `onError` is given.
+   *
+   * @example
+   * ```ts
+   * await pipeline(orders, producer.writable({ streamName: 'orders', partitionKey: (o: Order) => o.customerId }));
+   * ```
+   */
+  writable<T>(options: ProducerWritableOptions<T>): Writable {
+    return createProducerWritable(this, options);
   }
 
   /**
