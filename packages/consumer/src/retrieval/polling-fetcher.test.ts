@@ -1,0 +1,181 @@
+import {
+  ExpiredIteratorException,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  KinesisClient,
+  ProvisionedThroughputExceededException,
+} from '@aws-sdk/client-kinesis';
+import { encodeAggregatedRecord, ManualClock, TypedEventEmitter } from '@kinesis-kit/core';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ConsumerEvents } from '../events.js';
+import { ExtendedSequenceNumber } from '../extended-sequence-number.js';
+import { PollingFetcher } from './polling-fetcher.js';
+
+const kinesis = mockClient(KinesisClient);
+afterEach(() => kinesis.reset());
+
+const MAX = ((1n << 128n) - 1n).toString();
+const text = (s: string) => new TextEncoder().encode(s);
+
+function setup(
+  options: { hashKeyRange?: { startingHashKey: string; endingHashKey: string }; maxRecords?: number } = {},
+) {
+  const clock = new ManualClock(0);
+  const events = new TypedEventEmitter<ConsumerEvents>({ clock });
+  const seen: string[] = [];
+  events.onAny((e) => {
+    if (e.type !== 'records.fetched') seen.push(e.type);
+  });
+  const fetcher = new PollingFetcher({
+    client: new KinesisClient({ region: 'us-east-1' }),
+    streamName: 's',
+    shardId: 'shardId-000000000000',
+    hashKeyRange: options.hashKeyRange,
+    maxRecords: options.maxRecords ?? 100,
+    idleTimeBetweenReadsInMillis: 1_000,
+    initialTimestamp: undefined,
+    clock,
+    events,
+  });
+  return { clock, fetcher, seen };
+}
+
+describe('PollingFetcher', () => {
+  it('starts AT_SEQUENCE_NUMBER for a numeric checkpoint and maps sentinels to their iterator types', async () => {
+    kinesis.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it-1' });
+    const { fetcher } = setup();
+    await fetcher.start(new ExtendedSequenceNumber('123', 4));
+    await fetcher.start(ExtendedSequenceNumber.TRIM_HORIZON);
+    await fetcher.start(ExtendedSequenceNumber.LATEST);
+    const inputs = kinesis.commandCalls(GetShardIteratorCommand).map((c) => c.args[0].input);
+    expect(inputs.map((i) => [i.ShardIteratorType, i.StartingSequenceNumber])).toEqual([
+      ['AT_SEQUENCE_NUMBER', '123'],
+      ['TRIM_HORIZON', undefined],
+      ['LATEST', undefined],
+    ]);
+    await expect(fetcher.start(ExtendedSequenceNumber.AT_TIMESTAMP)).rejects.toThrow(/no timestamp/);
+  });
+
+  it('paces calls: 200 ms apart while behind, idle time apart when caught up', async () => {
+    kinesis.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it' });
+    const behind = {
+      Records: [{ SequenceNumber: '1', Data: text('a'), PartitionKey: 'k' }],
+      NextShardIterator: 'it',
+      MillisBehindLatest: 9_000,
+    };
+    const caughtUp = { Records: [], NextShardIterator: 'it', MillisBehindLatest: 0 };
+    kinesis.on(GetRecordsCommand).resolvesOnce(behind).resolvesOnce(caughtUp).resolves(caughtUp);
+    const { clock, fetcher } = setup();
+    await fetcher.start(ExtendedSequenceNumber.TRIM_HORIZON);
+    await fetcher.next();
+    const second = fetcher.next();
+    await clock.whenSleeping();
+    await clock.advance(199);
+    expect(kinesis.commandCalls(GetRecordsCommand)).toHaveLength(1);
+    await clock.advance(1);
+    await second;
+    expect(kinesis.commandCalls(GetRecordsCommand)).toHaveLength(2);
+    const third = fetcher.next();
+    await clock.whenSleeping();
+    await clock.advance(999);
+    expect(kinesis.commandCalls(GetRecordsCommand)).toHaveLength(2);
+    await clock.advance(1);
+    await third;
+    expect(kinesis.commandCalls(GetRecordsCommand)).toHaveLength(3);
+  });
+
+  it('renews an expired iterator AFTER the last record fetched', async () => {
+    kinesis.on(GetShardIteratorCommand).resolves({ ShardIterator: 'fresh' });
+    kinesis
+      .on(GetRecordsCommand)
+      .resolvesOnce({
+        Records: [{ SequenceNumber: '77', Data: text('a'), PartitionKey: 'k' }],
+        NextShardIterator: 'old',
+        MillisBehindLatest: 0,
+      })
+      .rejectsOnce(new ExpiredIteratorException({ message: 'expired', $metadata: {} }))
+      .resolves({
+        Records: [{ SequenceNumber: '78', Data: text('b'), PartitionKey: 'k' }],
+        NextShardIterator: 'x',
+        MillisBehindLatest: 0,
+      });
+    const { clock, fetcher, seen } = setup();
+    await fetcher.start(ExtendedSequenceNumber.TRIM_HORIZON);
+    await fetcher.next();
+    const next = fetcher.next();
+    for (let i = 0; i < 2; i++) {
+      await clock.whenSleeping();
+      await clock.advance(1_000);
+    }
+    const batch = await next;
+    expect(batch.records.map((r) => r.sequenceNumber)).toEqual(['78']);
+    const restart = kinesis.commandCalls(GetShardIteratorCommand)[1]?.args[0].input;
+    expect(restart).toMatchObject({ ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: '77' });
+    expect(seen).toContain('records.iteratorExpired');
+  });
+
+  it('backs off on throttling and reports it', async () => {
+    kinesis.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it' });
+    kinesis
+      .on(GetRecordsCommand)
+      .rejectsOnce(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }))
+      .resolves({ Records: [], NextShardIterator: 'it', MillisBehindLatest: 0 });
+    const { clock, fetcher, seen } = setup();
+    await fetcher.start(ExtendedSequenceNumber.TRIM_HORIZON);
+    const next = fetcher.next();
+    await clock.whenSleeping();
+    expect(seen).toEqual(['records.throttled']);
+    await clock.advance(1_000);
+    await next;
+    expect(kinesis.commandCalls(GetRecordsCommand)).toHaveLength(2);
+  });
+
+  it('deaggregates with sub-sequence numbers and drops an aggregate holding a record outside the shard', async () => {
+    kinesis.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it' });
+    const inRange = encodeAggregatedRecord([
+      { partitionKey: 'a', explicitHashKey: '5', data: text('x0') },
+      { partitionKey: 'b', explicitHashKey: '6', data: text('x1') },
+    ]);
+    const straddling = encodeAggregatedRecord([
+      { partitionKey: 'a', explicitHashKey: '5', data: text('y0') },
+      { partitionKey: 'b', explicitHashKey: MAX, data: text('y1') },
+    ]);
+    kinesis.on(GetRecordsCommand).resolves({
+      Records: [
+        { SequenceNumber: '10', Data: inRange, PartitionKey: 'a' },
+        { SequenceNumber: '11', Data: straddling, PartitionKey: 'a' },
+        { SequenceNumber: '12', Data: text('plain'), PartitionKey: 'p' },
+      ],
+      NextShardIterator: undefined,
+      ChildShards: [
+        {
+          ShardId: 'shardId-000000000002',
+          ParentShards: ['shardId-000000000000'],
+          HashKeyRange: { StartingHashKey: '0', EndingHashKey: '100' },
+        },
+      ],
+      MillisBehindLatest: 0,
+    });
+    const { fetcher, seen } = setup({ hashKeyRange: { startingHashKey: '0', endingHashKey: '1000' } });
+    await fetcher.start(ExtendedSequenceNumber.TRIM_HORIZON);
+    const batch = await fetcher.next();
+    expect(batch.records.map((r) => `${r.sequenceNumber}.${r.subSequenceNumber}:${r.aggregated}`)).toEqual([
+      '10.0:true',
+      '10.1:true',
+      '12.0:false',
+    ]);
+    expect(seen).toEqual(['records.aggregateDropped']);
+    expect(batch.isAtShardEnd).toBe(true);
+    expect(batch.childShards).toEqual([
+      {
+        shardId: 'shardId-000000000002',
+        parentShardIds: ['shardId-000000000000'],
+        hashKeyRange: { startingHashKey: '0', endingHashKey: '100' },
+      },
+    ]);
+    // After the end, no more calls.
+    expect((await fetcher.next()).isAtShardEnd).toBe(true);
+    expect(kinesis.commandCalls(GetRecordsCommand)).toHaveLength(1);
+  });
+});
