@@ -64,7 +64,9 @@ function setup(o: Options) {
   const clock = new ManualClock(0);
   const events = new TypedEventEmitter<ConsumerEvents>({ clock });
   const seen: string[] = [];
-  events.onAny((e) => seen.push(e.type));
+  events.onAny((e) => {
+    seen.push(e.type);
+  });
   const writes: CheckpointState[] = [];
   let released = 0;
   const store = o.store ?? new InMemoryLeaseStore();
