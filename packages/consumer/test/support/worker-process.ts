@@ -1,0 +1,52 @@
+/**
+ * A consumer worker in its own process, for the failover test: configured from the environment, it prints
+ * one JSON line per delivered record and per lease acquired, until it is killed.
+ */
+import { createDynamoDBClient, createKinesisClient } from '@kinesis-kit/local-stack';
+import { KinesisConsumer } from '../../src/kinesis-consumer.js';
+import { silentLogger } from '../../src/logger.js';
+import { type ProcessRecordsInput, RecordProcessor } from '../../src/record-processor.js';
+
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (value === undefined) throw new Error(`${name} is not set`);
+  return value;
+};
+
+const worker = env('WORKER_ID');
+const print = (line: Record<string, unknown>): void => {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+};
+
+class PrintingProcessor extends RecordProcessor {
+  #shardId = '?';
+  override async initialize(input: { shardId: string }): Promise<void> {
+    this.#shardId = input.shardId;
+  }
+  async processRecords(input: ProcessRecordsInput): Promise<void> {
+    for (const r of input.records) {
+      print({ type: 'record', worker, shardId: this.#shardId, value: new TextDecoder().decode(r.data) });
+    }
+    await input.checkpointer.checkpoint();
+  }
+}
+
+const consumer = new KinesisConsumer({
+  streamName: env('STREAM_NAME'),
+  applicationName: env('APPLICATION_NAME'),
+  workerIdentifier: worker,
+  processor: PrintingProcessor,
+  kinesisClient: createKinesisClient({ endpoint: env('KINESIS_ENDPOINT') }),
+  dynamoDBClient: createDynamoDBClient({ endpoint: env('DYNAMODB_ENDPOINT') }),
+  initialPositionInStream: 'TRIM_HORIZON',
+  failoverTimeMillis: Number(env('FAILOVER_TIME_MILLIS')),
+  idleTimeBetweenReadsInMillis: 200,
+  shardSyncIntervalMillis: 1_000,
+  logger: silentLogger,
+  handleSignals: true,
+});
+consumer.on('lease.acquired', ({ payload }) => {
+  print({ type: 'acquired', worker, leaseKey: payload.leaseKey });
+});
+await consumer.start();
+print({ type: 'started', worker });
