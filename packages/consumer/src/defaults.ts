@@ -51,6 +51,9 @@ export const DEFAULT_LEASE_CLEANUP_INTERVAL_MILLIS = 60_000;
 /** KCL-style metrics detail. */
 export const DEFAULT_METRICS_LEVEL = 'DETAILED';
 
+/** How long metrics are aggregated before they are sent to CloudWatch. (KCL `metricsBufferTimeMillis`) */
+export const DEFAULT_METRICS_BUFFER_TIME_MILLIS = 10_000;
+
 /** What happens to a batch whose `processRecords` threw: the KCL moves on to the next batch. */
 export const DEFAULT_PROCESS_RECORDS_ERROR_POLICY = 'continue';
 

@@ -18,7 +18,9 @@ export type ShardShutdownReason = 'SHARD_END' | 'LEASE_LOST' | 'REQUESTED';
  * Every event a {@link KinesisConsumer} emits, by type. Each arrives in core's envelope
  * `{ id, type, timestamp, payload }`; `consumer.onAny` sees them all (the metrics publisher is one such listener).
  */
-export interface ConsumerEvents extends Record<string, unknown> {
+// A type alias, not an interface: only an alias is assignable to the emitter's `Record<string, unknown>`
+// bound without an index signature, and the index signature would stop `switch (event.type)` from narrowing.
+export type ConsumerEvents = {
   'consumer.started': {
     readonly workerIdentifier: string;
     readonly streamName: string;
@@ -122,7 +124,7 @@ export interface ConsumerEvents extends Record<string, unknown> {
   };
   /** A background step failed (it is retried on its schedule); `operation` names it. */
   error: { readonly operation: string; readonly error: unknown; readonly shardId?: string };
-}
+};
 
 /** The emitter every part of the consumer reports to. */
 export type ConsumerEventEmitter = TypedEventEmitter<ConsumerEvents>;

@@ -13,6 +13,8 @@ export * from './leases/lease-serializer.js';
 export * from './leases/lease-store.js';
 export * from './leases/lease-taker.js';
 export * from './logger.js';
+export * from './metrics/cloudwatch-metrics-publisher.js';
+export * from './metrics/kcl-metrics.js';
 export * from './options.js';
 export * from './record-processor.js';
 export * from './retrieval/polling-fetcher.js';

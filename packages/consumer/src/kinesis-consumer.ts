@@ -1,3 +1,4 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
@@ -13,6 +14,7 @@ import { DynamoDBLeaseStore } from './leases/dynamodb-lease-store.js';
 import { hasLeaseStarted, type Lease } from './leases/lease.js';
 import { LeaseCoordinator } from './leases/lease-coordinator.js';
 import type { LeaseStore } from './leases/lease-store.js';
+import { CloudWatchMetricsPublisher } from './metrics/cloudwatch-metrics-publisher.js';
 import { type KinesisConsumerOptions, type ResolvedConsumerOptions, resolveConsumerOptions } from './options.js';
 import { PollingFetcher } from './retrieval/polling-fetcher.js';
 import type { RecordsFetcherFactory } from './retrieval/records-fetcher.js';
@@ -51,6 +53,7 @@ export class KinesisConsumer {
   readonly #syncer: ShardSyncer;
   readonly #coordinator: LeaseCoordinator;
   readonly #fetcherFactory: RecordsFetcherFactory;
+  readonly #metrics: CloudWatchMetricsPublisher | undefined;
   readonly #shards = new Map<string, RunningShard>();
   readonly #background = new AbortController();
   #loops: Promise<void>[] = [];
@@ -116,6 +119,23 @@ export class KinesisConsumer {
       onLeaseAcquired: (lease, token) => this.#onLeaseAcquired(lease, token),
       onLeaseLost: (leaseKey, reason) => this.#onLeaseLost(leaseKey, reason),
     });
+    if (resolved.metricsLevel !== 'NONE') {
+      let cloudWatch = options.cloudWatchClient;
+      if (cloudWatch === undefined) {
+        cloudWatch = new CloudWatchClient(clientConfig);
+        this.#ownedClients.push(cloudWatch);
+      }
+      this.#metrics = new CloudWatchMetricsPublisher({
+        client: cloudWatch,
+        namespace: resolved.metricsNamespace,
+        level: resolved.metricsLevel,
+        workerIdentifier: resolved.workerIdentifier,
+        clock,
+        bufferTimeMillis: resolved.metricsBufferTimeMillis,
+        onError: (error) => resolved.logger.warn('Publishing metrics to CloudWatch failed', { error }),
+      });
+      this.#events.onAny(this.#metrics.listener);
+    }
     const initialTimestamp =
       typeof resolved.initialPositionInStream === 'object' ? resolved.initialPositionInStream.timestamp : undefined;
     this.#fetcherFactory = (target) =>
@@ -186,6 +206,7 @@ export class KinesisConsumer {
   async #start(): Promise<void> {
     const { logger, clock, shardSyncIntervalMillis, leaseCleanupIntervalMillis, handleSignals } = this.options;
     const signal = this.#background.signal;
+    this.#metrics?.start();
     await retry(({ signal: s }) => this.#store.initialize(s), { maxAttempts: 5, clock, signal });
     try {
       await retry(({ signal: s }) => this.#syncer.syncShards(s), { maxAttempts: 3, clock, signal });
@@ -242,6 +263,7 @@ export class KinesisConsumer {
     );
     await Promise.allSettled([this.#coordinator.stop(), ...this.#loops]);
     this.#coordinator.renewer.clear();
+    await this.#metrics?.stop();
     if (this.#signalHandler !== undefined) {
       process.off('SIGTERM', this.#signalHandler);
       process.off('SIGINT', this.#signalHandler);

@@ -17,6 +17,7 @@ import {
   DEFAULT_MAX_LEASES_TO_STEAL_AT_ONE_TIME,
   DEFAULT_MAX_PROCESS_RECORDS_ATTEMPTS,
   DEFAULT_MAX_RECORDS,
+  DEFAULT_METRICS_BUFFER_TIME_MILLIS,
   DEFAULT_METRICS_LEVEL,
   DEFAULT_PARENT_SHARD_POLL_INTERVAL_MILLIS,
   DEFAULT_PROCESS_RECORDS_ERROR_POLICY,
@@ -101,6 +102,8 @@ export interface KinesisConsumerOptions {
   readonly metricsLevel?: MetricsLevel;
   /** CloudWatch namespace. @defaultValue `applicationName` */
   readonly metricsNamespace?: string;
+  /** How long metric values are aggregated before one PutMetricData round. @defaultValue 10 000 */
+  readonly metricsBufferTimeMillis?: number;
   /** Shut down gracefully on SIGTERM and SIGINT. @defaultValue false */
   readonly handleSignals?: boolean;
   /** Read leases with consistent reads. @defaultValue false (as the KCL) */
@@ -148,6 +151,7 @@ export interface ResolvedConsumerOptions {
   readonly maxProcessRecordsAttempts: number;
   readonly metricsLevel: MetricsLevel;
   readonly metricsNamespace: string;
+  readonly metricsBufferTimeMillis: number;
   readonly handleSignals: boolean;
   readonly consistentReads: boolean;
   readonly clock: Clock;
@@ -279,6 +283,12 @@ export function resolveConsumerOptions(options: KinesisConsumerOptions): Resolve
     ),
     metricsLevel,
     metricsNamespace: requireName(options.metricsNamespace ?? applicationName, 'metricsNamespace', /^.{1,255}$/),
+    metricsBufferTimeMillis: wholeNumber(
+      options.metricsBufferTimeMillis,
+      'metricsBufferTimeMillis',
+      DEFAULT_METRICS_BUFFER_TIME_MILLIS,
+      10,
+    ),
     handleSignals: bool(options.handleSignals, 'handleSignals', false),
     consistentReads: bool(options.consistentReads, 'consistentReads', false),
     clock: options.clock ?? systemClock,

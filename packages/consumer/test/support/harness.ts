@@ -24,6 +24,7 @@ export const FAST: Partial<KinesisConsumerOptions> = {
   leaseCleanupIntervalMillis: 500,
   taskBackoffTimeMillis: 50,
   logger: silentLogger,
+  metricsLevel: 'NONE',
 };
 
 /** A delivered record, flattened for assertions. */

@@ -43,6 +43,7 @@ const consumer = new KinesisConsumer({
   idleTimeBetweenReadsInMillis: 200,
   shardSyncIntervalMillis: 1_000,
   logger: silentLogger,
+  metricsLevel: 'NONE',
   handleSignals: true,
 });
 consumer.on('lease.acquired', ({ payload }) => {
