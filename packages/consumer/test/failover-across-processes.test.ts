@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
+import { DynamoDBLeaseStore } from '../src/leases/dynamodb-lease-store.js';
 import { putPlain, Recorder, recordingProcessor, setupStream } from './support/harness.js';
 
 type Setup = Awaited<ReturnType<typeof setupStream>>;
@@ -17,28 +18,32 @@ afterEach(async () => {
 
 const FAILOVER_TIME_MILLIS = 1_500;
 
-it('a worker killed with SIGKILL has its shards taken over and every record is still processed, at least once', async () => {
-  env = await setupStream({ shardCount: 4 });
-  const { kinesis, streamName } = env;
-  const recorder = new Recorder();
-  const childLeases = new Set<string>();
+interface ChildWorker {
+  readonly process: ChildProcess;
+  readonly leases: Set<string>;
+  readonly exited: Promise<number | null>;
+}
 
-  // Worker A in its own process: it starts first and takes every lease.
+/** Starts a worker in its own process; its records go to `recorder`, its lines to `recorder.note`. */
+function spawnWorker(setup: Setup, recorder: Recorder, worker: string): ChildWorker {
   const script = fileURLToPath(new URL('./support/worker-process.ts', import.meta.url));
-  child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script], {
+  const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script], {
     env: {
       ...process.env,
-      WORKER_ID: 'child-a',
-      STREAM_NAME: streamName,
-      APPLICATION_NAME: env.applicationName,
-      KINESIS_ENDPOINT: env.kinesisEndpoint,
-      DYNAMODB_ENDPOINT: env.dynamoDBEndpoint,
+      WORKER_ID: worker,
+      STREAM_NAME: setup.streamName,
+      APPLICATION_NAME: setup.applicationName,
+      KINESIS_ENDPOINT: setup.kinesisEndpoint,
+      DYNAMODB_ENDPOINT: setup.dynamoDBEndpoint,
       FAILOVER_TIME_MILLIS: String(FAILOVER_TIME_MILLIS),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const stdout = child.stdout;
+  child = proc;
+  const leases = new Set<string>();
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const stdout = proc.stdout;
   if (stdout === null) throw new Error('no stdout');
   createInterface({ input: stdout }).on('line', (line) => {
     let message: { type?: string; shardId?: string; leaseKey?: string; value?: string };
@@ -47,9 +52,9 @@ it('a worker killed with SIGKILL has its shards taken over and every record is s
     } catch {
       return;
     }
-    if (message.type === 'acquired' && message.leaseKey !== undefined) childLeases.add(message.leaseKey);
+    if (message.type === 'acquired' && message.leaseKey !== undefined) leases.add(message.leaseKey);
     if (message.type === 'record' && message.value !== undefined) {
-      recorder.record('child-a', message.shardId ?? '?', [
+      recorder.record(worker, message.shardId ?? '?', [
         {
           data: new TextEncoder().encode(message.value),
           partitionKey: '',
@@ -62,7 +67,17 @@ it('a worker killed with SIGKILL has its shards taken over and every record is s
     }
     recorder.note(line);
   });
-  await recorder.until(() => childLeases.size === 4, 30_000);
+  return { process: proc, leases, exited };
+}
+
+it('a worker killed with SIGKILL has its shards taken over and every record is still processed, at least once', async () => {
+  env = await setupStream({ shardCount: 4 });
+  const { kinesis, streamName } = env;
+  const recorder = new Recorder();
+
+  // Worker A in its own process: it starts first and takes every lease.
+  const a = spawnWorker(env, recorder, 'child-a');
+  await recorder.until(() => a.leases.size === 4, 30_000);
 
   // Worker B in this process.
   const b = env.consumer({
@@ -77,7 +92,7 @@ it('a worker killed with SIGKILL has its shards taken over and every record is s
 
   // Kill A without warning: no release, no checkpoint; B must wait for A's leases to expire, then take them.
   const killedAt = Date.now();
-  child.kill('SIGKILL');
+  a.process.kill('SIGKILL');
   const second = Array.from({ length: 80 }, (_, i) => ({ partitionKey: `k${i}`, value: `second-${i}` }));
   await putPlain(kinesis, streamName, second);
   await expect.poll(() => b.leasedShardIds.length, { timeout: 30_000, interval: 100 }).toBe(4);
@@ -88,4 +103,34 @@ it('a worker killed with SIGKILL has its shards taken over and every record is s
   // Expiry is observed, not timestamped: at least one failover time, at most about two taker rounds more.
   expect(failoverMs).toBeGreaterThanOrEqual(FAILOVER_TIME_MILLIS);
   console.info(`SIGKILL failover: shards processed elsewhere ${failoverMs} ms after the kill`);
+});
+
+it('SIGTERM shuts a worker down gracefully: its leases are handed over as free leases, not left to expire', async () => {
+  env = await setupStream({ shardCount: 2 });
+  const recorder = new Recorder();
+  const a = spawnWorker(env, recorder, 'child-a');
+  await recorder.until(() => a.leases.size === 2, 30_000);
+  const b = env.consumer({
+    workerIdentifier: 'worker-b',
+    processor: recordingProcessor(recorder, 'b'),
+    failoverTimeMillis: FAILOVER_TIME_MILLIS,
+  });
+  const acquired: { leaseKey: string; previousOwner: string | undefined }[] = [];
+  b.on('lease.acquired', ({ payload }) => {
+    acquired.push({ leaseKey: payload.leaseKey, previousOwner: payload.previousOwner });
+  });
+  await b.start();
+  // b's first round steals one lease towards the balance target of 1 each.
+  await expect.poll(() => b.leasedShardIds.length, { timeout: 10_000, interval: 50 }).toBe(1);
+  const signalledAt = Date.now();
+  a.process.kill('SIGTERM');
+  expect(await a.exited).toBe(0);
+  expect(recorder.calls.some((line) => line.includes('"stopped"'))).toBe(true);
+  const store = new DynamoDBLeaseStore({ client: env.dynamo, tableName: env.applicationName });
+  expect((await store.listLeases()).some((l) => l.leaseOwner === 'child-a')).toBe(false);
+  // b takes the other one as a free lease: no previous owner, so it was not judged expired.
+  await expect.poll(() => b.leasedShardIds.length, { timeout: 10_000, interval: 50 }).toBe(2);
+  expect(acquired[0]?.previousOwner).toBe('child-a');
+  expect(acquired[1]?.previousOwner).toBeUndefined();
+  console.info(`SIGTERM hand-over: processed elsewhere ${Date.now() - signalledAt} ms after the signal`);
 });

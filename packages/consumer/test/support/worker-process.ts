@@ -31,13 +31,15 @@ class PrintingProcessor extends RecordProcessor {
   }
 }
 
+const kinesisClient = createKinesisClient({ endpoint: env('KINESIS_ENDPOINT') });
+const dynamoDBClient = createDynamoDBClient({ endpoint: env('DYNAMODB_ENDPOINT') });
 const consumer = new KinesisConsumer({
   streamName: env('STREAM_NAME'),
   applicationName: env('APPLICATION_NAME'),
   workerIdentifier: worker,
   processor: PrintingProcessor,
-  kinesisClient: createKinesisClient({ endpoint: env('KINESIS_ENDPOINT') }),
-  dynamoDBClient: createDynamoDBClient({ endpoint: env('DYNAMODB_ENDPOINT') }),
+  kinesisClient,
+  dynamoDBClient,
   initialPositionInStream: 'TRIM_HORIZON',
   failoverTimeMillis: Number(env('FAILOVER_TIME_MILLIS')),
   idleTimeBetweenReadsInMillis: 200,
@@ -48,6 +50,12 @@ const consumer = new KinesisConsumer({
 });
 consumer.on('lease.acquired', ({ payload }) => {
   print({ type: 'acquired', worker, leaseKey: payload.leaseKey });
+});
+// handleSignals: SIGTERM runs a graceful shutdown; then close the sockets so the process can end.
+consumer.on('consumer.shutdown.completed', () => {
+  print({ type: 'stopped', worker });
+  kinesisClient.destroy();
+  dynamoDBClient.destroy();
 });
 await consumer.start();
 print({ type: 'started', worker });

@@ -1,0 +1,96 @@
+import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { ManualClock, ValidationError } from '@kinesis-kit/core';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KinesisConsumer } from './kinesis-consumer.js';
+import { InMemoryLeaseStore } from './leases/in-memory-lease-store.js';
+import { silentLogger } from './logger.js';
+import { type ProcessRecordsInput, RecordProcessor } from './record-processor.js';
+
+const kinesis = mockClient(KinesisClient);
+afterEach(() => kinesis.reset());
+
+const MAX = ((1n << 128n) - 1n).toString();
+
+class Collect extends RecordProcessor {
+  static readonly values: string[] = [];
+  static readonly calls: string[] = [];
+  async processRecords(input: ProcessRecordsInput): Promise<void> {
+    for (const r of input.records) Collect.values.push(new TextDecoder().decode(r.data));
+    await input.checkpointer.checkpoint();
+  }
+  override async shutdownRequested(): Promise<void> {
+    Collect.calls.push('shutdownRequested');
+  }
+  override async leaseLost(): Promise<void> {
+    Collect.calls.push('leaseLost');
+  }
+}
+
+describe('KinesisConsumer (scheduler, with an in-memory lease store and a manual clock)', () => {
+  it('rejects invalid options at construction, naming the option', () => {
+    expect(
+      () =>
+        new KinesisConsumer({ streamName: 's', applicationName: 'app', processor: Collect, failoverTimeMillis: 10 }),
+    ).toThrow(ValidationError);
+    expect(
+      () => new KinesisConsumer({ streamName: 's', applicationName: 'app', processor: Collect, maxRecords: 0 }),
+    ).toThrow(/maxRecords/);
+  });
+
+  it('starts, processes, shuts down gracefully (release, then leaseLost), and leaves no timer behind', async () => {
+    kinesis.on(ListShardsCommand).resolves({
+      Shards: [
+        {
+          ShardId: 'shardId-000000000000',
+          HashKeyRange: { StartingHashKey: '0', EndingHashKey: MAX },
+          SequenceNumberRange: { StartingSequenceNumber: '1' },
+        },
+      ],
+    });
+    kinesis.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it' });
+    kinesis
+      .on(GetRecordsCommand)
+      .resolvesOnce({
+        Records: [{ SequenceNumber: '5', Data: new TextEncoder().encode('hello'), PartitionKey: 'k' }],
+        NextShardIterator: 'it',
+        MillisBehindLatest: 0,
+      })
+      .resolves({ Records: [], NextShardIterator: 'it', MillisBehindLatest: 0 });
+    const clock = new ManualClock(1_000);
+    const store = new InMemoryLeaseStore();
+    const consumer = new KinesisConsumer({
+      streamName: 's',
+      applicationName: 'app',
+      processor: Collect,
+      kinesisClient: new KinesisClient({ region: 'us-east-1' }),
+      leaseStore: store,
+      clock,
+      logger: silentLogger,
+      metricsLevel: 'NONE',
+      initialPositionInStream: 'TRIM_HORIZON',
+      workerIdentifier: 'w',
+    });
+    const types: string[] = [];
+    consumer.onAny((e) => {
+      types.push(e.type);
+    });
+    const started = consumer.start();
+    expect(consumer.start()).toBe(started);
+    await started;
+    await clock.whenSleeping(4);
+    expect(consumer.leasedShardIds).toEqual(['shardId-000000000000']);
+    await expect.poll(() => Collect.values).toEqual(['hello']);
+    expect((await store.getLease('shardId-000000000000'))?.checkpoint.sequenceNumber).toBe('5');
+
+    const stopping = consumer.shutdown();
+    expect(consumer.shutdown()).toBe(stopping);
+    await stopping;
+    expect(Collect.calls).toEqual(['shutdownRequested', 'leaseLost']);
+    expect((await store.getLease('shardId-000000000000'))?.leaseOwner).toBeUndefined();
+    expect(clock.sleeperCount).toBe(0);
+    expect(types).toContain('consumer.started');
+    expect(types).toContain('lease.released');
+    expect(types.at(-1)).toBe('consumer.shutdown.completed');
+  });
+});
