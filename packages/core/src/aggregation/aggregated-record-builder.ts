@@ -51,9 +51,9 @@ const TAG_PARTITION_KEY_INDEX = 0x08;
 const TAG_EXPLICIT_HASH_KEY_INDEX = 0x10;
 const TAG_DATA = 0x1a;
 
-// Numbers kept per record in `#records`: partition key index, explicit hash key index (−1 for
-// none) and the length of the record's message.
-const RECORD_STRIDE = 3;
+// Numbers kept per record in `#records`: partition key index and explicit hash key index (−1 for
+// none). Both index tables far smaller than 2^31 entries, so they fit an Int32Array.
+const RECORD_STRIDE = 2;
 
 function checkLimit(name: keyof AggregationLimits, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -104,7 +104,9 @@ export class AggregatedRecordBuilder {
   readonly #explicitHashKeyIndexesByInput = new Map<string | bigint, number>();
   readonly #explicitHashKeyIndexes = new Map<string, number>();
   readonly #explicitHashKeys: string[] = [];
-  readonly #records: number[] = [];
+  // Per record, RECORD_STRIDE numbers, in an Int32Array that grows by doubling and survives reset():
+  // far cheaper than pushing onto arrays.
+  #records = new Int32Array(RECORD_STRIDE * 256);
   readonly #data: Uint8Array[] = [];
   #messageSize = 0;
 
@@ -114,7 +116,6 @@ export class AggregatedRecordBuilder {
   #pendingExplicitHashKeyIndex = -1;
   #pendingExplicitHashKey: string | undefined;
   #pendingExplicitHashKeyInputIsNew = false;
-  #pendingRecordLength = 0;
   #pendingGrowth = 0;
 
   /**
@@ -162,6 +163,30 @@ export class AggregatedRecordBuilder {
    * @throws {@link ValidationError} when the record is invalid (see {@link add}), whether or not it fits.
    */
   tryAdd(record: AggregatableRecord): boolean {
+    const { partitionKey, data } = record;
+    // Fast path for the common case, a partition key already in the table and no explicit hash key:
+    // no pending state, no table updates.
+    const partitionKeyIndex = this.#partitionKeyIndexes.get(partitionKey);
+    if (partitionKeyIndex !== undefined && record.explicitHashKey === undefined && data instanceof Uint8Array) {
+      const count = this.#data.length;
+      const length = data.length;
+      const recordLength = 2 + varintSize(partitionKeyIndex) + varintSize(length) + length;
+      const messageSize = this.#messageSize + 1 + varintSize(recordLength) + recordLength;
+      const size = AGGREGATED_RECORD_OVERHEAD_BYTES + messageSize;
+      if (
+        count >= this.#maxCount ||
+        size > this.#maxBytes ||
+        size + AGGREGATED_RECORD_PARTITION_KEY.length > this.#maxRecordBytes
+      ) {
+        return false;
+      }
+      const records = this.#reserve(count);
+      records[count * RECORD_STRIDE] = partitionKeyIndex;
+      records[count * RECORD_STRIDE + 1] = -1;
+      this.#data.push(data);
+      this.#messageSize = messageSize;
+      return true;
+    }
     const growth = this.#measure(record);
     const size = AGGREGATED_RECORD_OVERHEAD_BYTES + this.#messageSize + growth;
     if (
@@ -223,19 +248,24 @@ export class AggregatedRecordBuilder {
     const data = this.#data;
     for (let i = 0, r = 0; i < data.length; i++, r += RECORD_STRIDE) {
       const payload = data[i] ?? EMPTY;
+      const partitionKeyIndex = records[r] ?? 0;
       const explicitHashKeyIndex = records[r + 1] ?? -1;
+      const length = payload.length;
+      // Recomputed rather than stored: a few comparisons are cheaper than keeping it per record.
+      let recordLength = 2 + varintSize(partitionKeyIndex) + varintSize(length) + length;
+      if (explicitHashKeyIndex !== -1) recordLength += 1 + varintSize(explicitHashKeyIndex);
       out[pos] = TAG_RECORDS;
-      pos = writeVarint(out, pos + 1, records[r + 2] ?? 0);
+      pos = writeVarint(out, pos + 1, recordLength);
       out[pos] = TAG_PARTITION_KEY_INDEX;
-      pos = writeVarint(out, pos + 1, records[r] ?? 0);
+      pos = writeVarint(out, pos + 1, partitionKeyIndex);
       if (explicitHashKeyIndex !== -1) {
         out[pos] = TAG_EXPLICIT_HASH_KEY_INDEX;
         pos = writeVarint(out, pos + 1, explicitHashKeyIndex);
       }
       out[pos] = TAG_DATA;
-      pos = writeVarint(out, pos + 1, payload.length);
+      pos = writeVarint(out, pos + 1, length);
       out.set(payload, pos);
-      pos += payload.length;
+      pos += length;
     }
     if (pos !== end) {
       // The size bookkeeping is what the limits rely on; never ship bytes that disagree with it.
@@ -253,7 +283,6 @@ export class AggregatedRecordBuilder {
     this.#explicitHashKeyIndexesByInput.clear();
     this.#explicitHashKeyIndexes.clear();
     this.#explicitHashKeys.length = 0;
-    this.#records.length = 0;
     this.#data.length = 0;
     this.#messageSize = 0;
   }
@@ -307,9 +336,19 @@ export class AggregatedRecordBuilder {
     growth += 1 + varintSize(recordLength) + recordLength;
     this.#pendingPartitionKeyIndex = partitionKeyIndex;
     this.#pendingExplicitHashKeyIndex = explicitHashKeyIndex;
-    this.#pendingRecordLength = recordLength;
     this.#pendingGrowth = growth;
     return growth;
+  }
+
+  /** The per-record array, grown if needed to hold record number `count`. */
+  #reserve(count: number): Int32Array {
+    let records = this.#records;
+    if ((count + 1) * RECORD_STRIDE > records.length) {
+      records = new Int32Array(records.length * 2);
+      records.set(this.#records);
+      this.#records = records;
+    }
+    return records;
   }
 
   /** Adds the record {@link #measure} was last called with. */
@@ -327,7 +366,10 @@ export class AggregatedRecordBuilder {
     if (this.#pendingExplicitHashKeyInputIsNew && record.explicitHashKey !== undefined) {
       this.#explicitHashKeyIndexesByInput.set(record.explicitHashKey, this.#pendingExplicitHashKeyIndex);
     }
-    this.#records.push(this.#pendingPartitionKeyIndex, this.#pendingExplicitHashKeyIndex, this.#pendingRecordLength);
+    const at = this.#data.length * RECORD_STRIDE;
+    const records = this.#reserve(this.#data.length);
+    records[at] = this.#pendingPartitionKeyIndex;
+    records[at + 1] = this.#pendingExplicitHashKeyIndex;
     this.#data.push(record.data);
     this.#messageSize += this.#pendingGrowth;
   }

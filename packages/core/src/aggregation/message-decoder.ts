@@ -18,6 +18,14 @@ const TAG_TAG_VALUE = 0x12;
 const MAX_GROUP_DEPTH = 100;
 
 /**
+ * Scans reuse one `fields` array: allocating and growing a fresh one per aggregate cost more than
+ * the parsing itself. It is kept only up to this many records (512 KiB), enough for a 1 MiB
+ * aggregate of 64-byte records; larger scans grow a private copy that is not kept.
+ */
+const MAX_RETAINED_RECORDS = 16 * 1024;
+let sharedFields = new Float64Array(4 * 1024);
+
+/**
  * A parsed message kept flat: one entry per user record in `fields`, four numbers each, so decoding
  * allocates no object per record until the caller decides what to build.
  */
@@ -28,9 +36,10 @@ export interface ScannedMessage {
   count: number;
   /**
    * Per record `i`, at `4 * i`: partition key index, explicit hash key index (−1 when absent), and
-   * the start and end offsets of its data in the scanned bytes.
+   * the start and end offsets of its data in the scanned bytes. Longer than `4 * count`, and
+   * shared: valid only until the next scan, so read it before scanning again.
    */
-  fields: number[];
+  fields: Float64Array;
   /** Tags by record position; `undefined` when no record has any (the normal case). */
   tags: Map<number, AggregatedRecordTag[]> | undefined;
 }
@@ -142,7 +151,7 @@ export function scanAggregatedRecordMessage(bytes: Uint8Array): ScannedMessage {
   const end = bytes.length;
   const partitionKeyTable: string[] = [];
   const explicitHashKeyTable: string[] = [];
-  const fields: number[] = [];
+  let fields = sharedFields;
   let tags: Map<number, AggregatedRecordTag[]> | undefined;
   let count = 0;
 
@@ -177,7 +186,17 @@ export function scanAggregatedRecordMessage(bytes: Uint8Array): ScannedMessage {
       if (reader.pos !== recordEnd) reader.fail('record runs past its length');
       if (partitionKeyIndex === -1) reader.fail(`record ${count} has no partition_key_index`);
       if (dataStart === -1) reader.fail(`record ${count} has no data`);
-      fields.push(partitionKeyIndex, explicitHashKeyIndex, dataStart, dataEnd);
+      const at = 4 * count;
+      if (at === fields.length) {
+        const grown = new Float64Array(2 * fields.length);
+        grown.set(fields);
+        fields = grown;
+        if (grown.length <= 4 * MAX_RETAINED_RECORDS) sharedFields = grown;
+      }
+      fields[at] = partitionKeyIndex;
+      fields[at + 1] = explicitHashKeyIndex;
+      fields[at + 2] = dataStart;
+      fields[at + 3] = dataEnd;
       count++;
     } else if (tag === TAG_PARTITION_KEY_TABLE || tag === TAG_EXPLICIT_HASH_KEY_TABLE) {
       const stringEnd = reader.delimitedEnd(end);
@@ -215,7 +234,7 @@ function readTag(reader: WireReader, end: number): AggregatedRecordTag {
 /**
  * Decodes an `AggregatedRecord` protobuf message (the bytes between the magic and the digest).
  *
- * Each record's `data` is a view into `bytes`, not a copy: it stays valid only as long as `bytes`
+ * Each record's `data` is a plain `Uint8Array` view into `bytes` (even when `bytes` is a Buffer), not a copy: it stays valid only as long as `bytes`
  * is not modified, and it keeps the whole buffer reachable. Copy it (`data.slice()`) to keep it
  * independently.
  *
@@ -228,7 +247,8 @@ export function decodeAggregatedRecordMessage(bytes: Uint8Array): AggregatedReco
   for (let i = 0, f = 0; i < scan.count; i++, f += 4) {
     const partitionKeyIndex = fields[f] ?? 0;
     const explicitHashKeyIndex = fields[f + 1] ?? -1;
-    const data = bytes.subarray(fields[f + 2], fields[f + 3]);
+    const start = fields[f + 2] ?? 0;
+    const data = new Uint8Array(bytes.buffer, bytes.byteOffset + start, (fields[f + 3] ?? 0) - start);
     const record: AggregatedRecordMessage['records'][number] =
       explicitHashKeyIndex === -1 ? { partitionKeyIndex, data } : { partitionKeyIndex, explicitHashKeyIndex, data };
     const recordTags = tags?.get(i);
