@@ -16,8 +16,6 @@ function userRecord(partitionKey: string, bytes: number, deadline = 100): UserRe
     0,
     deadline,
     30_000,
-    () => {},
-    () => {},
   );
 }
 

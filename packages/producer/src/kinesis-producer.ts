@@ -19,7 +19,13 @@ import { type ProducerOptions, type ResolvedProducerOptions, resolveProducerOpti
 import { Outstanding } from './outstanding.js';
 import { type ProducerKinesisClient, Sender } from './sender.js';
 import { type PipelineContext, StreamPipeline } from './stream-pipeline.js';
-import { UserRecord, type UserRecordInput, validateUserRecord } from './user-record.js';
+import {
+  createUserRecord,
+  promiseFor,
+  type UserRecord,
+  type UserRecordInput,
+  type UserRecordSettings,
+} from './user-record.js';
 import type { UserRecordResult } from './user-record-result.js';
 import { createProducerWritable, type ProducerWritableOptions } from './writable.js';
 
@@ -64,7 +70,7 @@ export class KinesisProducer {
   readonly #pipelines = new Map<string, StreamPipeline>();
   readonly #stop = new AbortController();
   readonly #context: PipelineContext;
-  readonly #knownStream = (streamName: string): boolean => this.#pipelines.has(streamName);
+  readonly #recordSettings: UserRecordSettings;
   readonly #recorder: MetricsRecorder;
   #publisher: CloudWatchPublisher | undefined;
   #ownedCloudWatch: CloudWatchClient | undefined;
@@ -99,6 +105,13 @@ export class KinesisProducer {
       stopSignal: this.#stop.signal,
     };
     this.#recorder = new MetricsRecorder(this.events, resolved.clock.now());
+    this.#recordSettings = {
+      hashKeys: this.#hashKeys,
+      maxUserRecordSize: resolved.maxUserRecordSize,
+      knownStream: (streamName) => this.#pipelines.has(streamName),
+      recordMaxBufferedTime: resolved.recordMaxBufferedTime,
+      recordTtl: resolved.recordTtl,
+    };
   }
 
   /**
@@ -163,57 +176,53 @@ export class KinesisProducer {
     data?: Uint8Array | string,
     explicitHashKey?: string | bigint,
   ): Promise<UserRecordResult> {
-    const input: UserRecordInput =
-      typeof streamOrRecord === 'object' && streamOrRecord !== null
-        ? streamOrRecord
-        : ({ streamName: streamOrRecord, partitionKey, data, explicitHashKey } as UserRecordInput);
-    return this.#add(input);
+    if (typeof streamOrRecord === 'object' && streamOrRecord !== null) {
+      return this.#add(
+        streamOrRecord.streamName,
+        streamOrRecord.partitionKey,
+        streamOrRecord.data,
+        streamOrRecord.explicitHashKey,
+      );
+    }
+    return this.#add(streamOrRecord, partitionKey as string, data, explicitHashKey);
   }
 
-  #add(input: UserRecordInput): Promise<UserRecordResult> {
+  #add(
+    streamName: string,
+    partitionKey: string,
+    data: unknown,
+    explicitHashKey: string | bigint | undefined,
+  ): Promise<UserRecordResult> {
     if (this.#destroying !== undefined) {
       return Promise.reject(new ShutdownError('The producer is being destroyed; no more records are accepted'));
     }
-    let valid: ReturnType<typeof validateUserRecord>;
+    let record: UserRecord;
     try {
-      valid = validateUserRecord(input, this.#hashKeys, this.#options.maxUserRecordSize, this.#knownStream);
+      record = createUserRecord(
+        streamName,
+        partitionKey,
+        data,
+        explicitHashKey,
+        this.#recordSettings,
+        this.#options.clock.now(),
+      );
     } catch (error) {
       return Promise.reject(error);
     }
     const outstanding = this.#outstanding;
-    if (!outstanding.hasRoom(valid.size)) {
+    if (!outstanding.hasRoom(record.size)) {
       return Promise.reject(
         new BufferFullError(
           outstanding.count,
           outstanding.bytes,
           { records: outstanding.maxRecords, bytes: outstanding.maxBytes },
-          { streamName: valid.streamName },
+          { streamName },
         ),
       );
     }
-    const options = this.#options;
-    const now = options.clock.now();
-    const expiresAt = now + options.recordTtl;
-    const deadline = Math.min(now + options.recordMaxBufferedTime, expiresAt);
-    let record: UserRecord | undefined;
-    const promise = new Promise<UserRecordResult>((resolve, reject) => {
-      record = new UserRecord(
-        valid.streamName,
-        valid.partitionKey,
-        valid.data,
-        valid.explicitHashKey,
-        valid.hashKey,
-        valid.size,
-        now,
-        deadline,
-        expiresAt,
-        resolve,
-        reject,
-      );
-    });
-    if (record === undefined) throw new KinesisKitError('INTERNAL', 'Promise executor did not run');
+    const promise = promiseFor(record);
     outstanding.add(record);
-    this.#pipeline(valid.streamName).add(record);
+    this.#pipeline(streamName).add(record);
     return promise;
   }
 

@@ -2,6 +2,7 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { type BackoffOptions, type Clock, systemClock, ValidationError, validateBackoff } from '@kinesis-kit/core';
 import * as defaults from './defaults.js';
+import type { ProducerKinesisClient } from './sender.js';
 
 /** Which metrics are uploaded: none, the summary set, or all (KPL `MetricsLevel`). */
 export type MetricsLevel = 'none' | 'summary' | 'detailed';
@@ -27,11 +28,12 @@ export interface ProducerOptions {
   /** Credentials of the clients the producer creates. @defaultValue the SDK's default provider chain */
   credentials?: ProducerCredentials;
   /**
-   * A Kinesis client to use instead of creating one. The producer never destroys a client it was given.
+   * A Kinesis client to use instead of creating one (a `KinesisClient`, or anything with its `send` for
+   * PutRecords and ListShards). The producer never destroys a client it was given.
    * Give it `maxAttempts: 1`: the producer retries per record, and SDK retries of a whole PutRecords call
    * would only add duplicates and delay.
    */
-  kinesisClient?: KinesisClient;
+  kinesisClient?: ProducerKinesisClient;
   /** A CloudWatch client for metric uploads, instead of creating one. Never destroyed by the producer. */
   cloudWatchClient?: CloudWatchClient;
 
@@ -104,7 +106,7 @@ export interface ResolvedProducerOptions {
   readonly region: string | undefined;
   readonly endpoint: string | undefined;
   readonly credentials: ProducerCredentials | undefined;
-  readonly kinesisClient: KinesisClient | undefined;
+  readonly kinesisClient: ProducerKinesisClient | undefined;
   readonly cloudWatchClient: CloudWatchClient | undefined;
   readonly aggregationEnabled: boolean;
   readonly aggregationMaxCount: number;

@@ -156,6 +156,15 @@ export class Outstanding {
 
   #wakeSettledWaiters(): void {
     const settledUpTo = this.#settledUpTo;
+    // Called on every settle while someone waits (flushSync): check before allocating anything.
+    let any = false;
+    for (const waiter of this.#settledWaiters) {
+      if (waiter.upTo <= settledUpTo) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return;
     const ready = this.#settledWaiters.filter((w) => w.upTo <= settledUpTo);
     if (ready.length === 0) return;
     this.#settledWaiters = this.#settledWaiters.filter((w) => w.upTo > settledUpTo);

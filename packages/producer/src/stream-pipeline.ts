@@ -493,23 +493,37 @@ export class StreamPipeline {
     const dataBytes = wantStats ? new StatsBuilder() : undefined;
     const records = out.records;
     const durationMs = end - start;
+    // Records of one aggregate mostly arrived in the same millisecond: share their (frozen) first and only
+    // attempt instead of allocating it per record.
+    let sharedDelay = -1;
+    let sharedAttempts: readonly Attempt[] = [];
     for (let i = 0; i < records.length; i++) {
       const record = records[i];
       if (record === undefined || record.settled) continue;
       const previous = record.failedAttempts;
-      const attempt: Attempt = { delayMs: start - record.lastAttemptEnd, durationMs, successful: true };
+      const delayMs = start - record.lastAttemptEnd;
+      let attempts: readonly Attempt[];
+      if (previous === undefined) {
+        if (delayMs !== sharedDelay) {
+          sharedDelay = delayMs;
+          sharedAttempts = Object.freeze([Object.freeze({ delayMs, durationMs, successful: true })]);
+        }
+        attempts = sharedAttempts;
+      } else {
+        attempts = [...previous, { delayMs, durationMs, successful: true }];
+      }
       if (retries !== undefined && buffering !== undefined && dataBytes !== undefined) {
         retries.add(previous?.length ?? 0);
         dataBytes.add(record.data.length);
         if (previous !== undefined) for (const a of previous) buffering.add(a.delayMs);
-        buffering.add(attempt.delayMs);
+        buffering.add(delayMs);
       }
       const result: UserRecordResult = {
         successful: true,
         shardId,
         sequenceNumber,
         subSequenceNumber: out.aggregated ? i : 0,
-        attempts: previous === undefined ? [attempt] : [...previous, attempt],
+        attempts,
       };
       if (outstanding.settle(record)) {
         this.#pending--;

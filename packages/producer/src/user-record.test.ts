@@ -1,13 +1,26 @@
 import { hashKeyOf, ValidationError } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
 import { HashKeyCache } from './hash-key-cache.js';
-import { validateUserRecord } from './user-record.js';
+import { createUserRecord, type UserRecordInput } from './user-record.js';
 
 const cache = new HashKeyCache(16);
-const validate = (input: Parameters<typeof validateUserRecord>[0], max = 1024 * 1024) =>
-  validateUserRecord(input, cache, max, () => false);
+const validate = (input: UserRecordInput, max = 1024 * 1024) =>
+  createUserRecord(
+    input.streamName,
+    input.partitionKey,
+    input.data,
+    input.explicitHashKey,
+    {
+      hashKeys: cache,
+      maxUserRecordSize: max,
+      knownStream: () => false,
+      recordMaxBufferedTime: 100,
+      recordTtl: 30_000,
+    },
+    0,
+  );
 
-describe('validateUserRecord', () => {
+describe('createUserRecord', () => {
   it('turns string data into UTF-8 bytes and hashes the partition key', () => {
     const record = validate({ streamName: 's', partitionKey: 'ключ', data: 'héllo' });
     expect(Buffer.from(record.data).toString('utf8')).toBe('héllo');
@@ -38,6 +51,11 @@ describe('validateUserRecord', () => {
       expect(error).toBeInstanceOf(ValidationError);
       expect((error as ValidationError).field).toBe(field);
     }
+  });
+
+  it('sets the deadline and expiry from the options, the deadline never after the expiry', () => {
+    const record = validate({ streamName: 's', partitionKey: 'k', data: '' });
+    expect([record.arrivedAt, record.deadline, record.expiresAt]).toEqual([0, 100, 30_000]);
   });
 
   it('counts the partition key against the record size, as the service does', () => {

@@ -40,8 +40,9 @@ export class UserRecord {
   /** When the last attempt ended (the start of the delay of the next one). */
   lastAttemptEnd: number;
   settled = false;
-  readonly resolve: (result: UserRecordResult) => void;
-  readonly reject: (error: Error) => void;
+  /** Settle the caller's promise; set by {@link promiseFor}. */
+  resolve: (result: UserRecordResult) => void = noop;
+  reject: (error: Error) => void = noop;
 
   constructor(
     streamName: string,
@@ -53,8 +54,6 @@ export class UserRecord {
     arrivedAt: number,
     deadline: number,
     expiresAt: number,
-    resolve: (result: UserRecordResult) => void,
-    reject: (error: Error) => void,
   ) {
     this.streamName = streamName;
     this.partitionKey = partitionKey;
@@ -68,8 +67,6 @@ export class UserRecord {
     this.predictedShardId = undefined;
     this.failedAttempts = undefined;
     this.lastAttemptEnd = arrivedAt;
-    this.resolve = resolve;
-    this.reject = reject;
   }
 
   /** Records a failed attempt that started at `start` and ended at `end`. */
@@ -84,29 +81,31 @@ export class UserRecord {
   }
 }
 
-/** A validated user record, before it gets a promise. */
-export interface ValidatedUserRecord {
-  readonly streamName: string;
-  readonly partitionKey: string;
-  readonly data: Uint8Array;
-  readonly explicitHashKey: bigint | undefined;
-  readonly hashKey: bigint;
-  readonly size: number;
+/** What {@link createUserRecord} needs besides the record itself. */
+export interface UserRecordSettings {
+  readonly hashKeys: HashKeyCache;
+  readonly maxUserRecordSize: number;
+  /** Whether a stream name was already validated (a pipeline exists for it): skips the pattern test. */
+  readonly knownStream: (streamName: string) => boolean;
+  readonly recordMaxBufferedTime: number;
+  readonly recordTtl: number;
 }
 
 /**
  * Checks a user record the way the service would, so a bad record fails at the call and never poisons a
- * PutRecords call shared with good ones.
+ * PutRecords call shared with good ones, and builds it. Positional arguments and no intermediate objects:
+ * this runs once per record on the hot path.
  * @throws {@link ValidationError} naming the field, the rule and the value.
  */
-export function validateUserRecord(
-  input: UserRecordInput,
-  hashKeys: HashKeyCache,
-  maxUserRecordSize: number,
-  knownStream: (streamName: string) => boolean,
-): ValidatedUserRecord {
-  const { streamName, partitionKey, explicitHashKey } = input;
-  if (typeof streamName !== 'string' || !knownStream(streamName)) validateStreamName(streamName);
+export function createUserRecord(
+  streamName: string,
+  partitionKey: string,
+  raw: unknown,
+  explicitHashKey: string | bigint | undefined,
+  settings: UserRecordSettings,
+  now: number,
+): UserRecord {
+  if (typeof streamName !== 'string' || !settings.knownStream(streamName)) validateStreamName(streamName);
   if (typeof partitionKey !== 'string' || partitionKey.length === 0 || partitionKey.length > MAX_PARTITION_KEY_LENGTH) {
     throw new ValidationError(
       `partitionKey must be a string of 1 to ${MAX_PARTITION_KEY_LENGTH} characters, got ${describeValue(partitionKey)}`,
@@ -114,7 +113,6 @@ export function validateUserRecord(
     );
   }
   let data: Uint8Array;
-  const raw: unknown = input.data;
   if (raw instanceof Uint8Array) data = raw;
   else if (typeof raw === 'string') data = Buffer.from(raw, 'utf8');
   else {
@@ -124,11 +122,11 @@ export function validateUserRecord(
       streamName,
     });
   }
-  const keyInfo = hashKeys.get(partitionKey);
+  const keyInfo = settings.hashKeys.get(partitionKey);
   const size = keyInfo.byteLength + data.length;
-  if (size > maxUserRecordSize) {
+  if (size > settings.maxUserRecordSize) {
     throw new ValidationError(
-      `A user record's partition key and data must be at most ${maxUserRecordSize} bytes together, got ${size}`,
+      `A user record's partition key and data must be at most ${settings.maxUserRecordSize} bytes together, got ${size}`,
       { field: 'data', value: size, streamName },
     );
   }
@@ -143,8 +141,30 @@ export function validateUserRecord(
       throw error;
     }
   }
-  return { streamName, partitionKey, data, explicitHashKey: ehk, hashKey: ehk ?? keyInfo.hashKey, size };
+  const expiresAt = now + settings.recordTtl;
+  const deadline = Math.min(now + settings.recordMaxBufferedTime, expiresAt);
+  return new UserRecord(streamName, partitionKey, data, ehk, ehk ?? keyInfo.hashKey, size, now, deadline, expiresAt);
 }
+
+// One executor for every record's promise instead of a closure per record: the executor runs synchronously
+// inside `new Promise`, so the record it is for can be handed over through this variable.
+let binding: UserRecord | undefined;
+function bindSettlers(resolve: (result: UserRecordResult) => void, reject: (error: Error) => void): void {
+  if (binding !== undefined) {
+    binding.resolve = resolve;
+    binding.reject = reject;
+  }
+}
+
+/** The caller's promise for `record`, settled through `record.resolve` / `record.reject`. */
+export function promiseFor(record: UserRecord): Promise<UserRecordResult> {
+  binding = record;
+  const promise = new Promise<UserRecordResult>(bindSettlers);
+  binding = undefined;
+  return promise;
+}
+
+function noop(): void {}
 
 function validateStreamName(streamName: unknown): void {
   if (

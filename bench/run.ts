@@ -1,0 +1,145 @@
+/**
+ * Runs the benchmark suites and prints one table per suite: `pnpm bench [--suite codec]
+ * [--time ms] [--warmup ms] [--rounds n] [--json file]`. Each suite measures its baseline in the same run, on
+ * the same inputs, because on shared machines only ratios measured together mean anything.
+ */
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { codecSuite } from './codec.js';
+import type { BenchmarkResult, BenchmarkSettings, BenchmarkSuite, BenchmarkTarget } from './suite.js';
+
+/** Every suite `pnpm bench` knows; add producer and consumer suites here. */
+const SUITES: readonly BenchmarkSuite[] = [codecSuite];
+
+interface Environment {
+  node: string;
+  v8: string;
+  platform: string;
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+}
+
+function environment(): Environment {
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    v8: process.versions.v8,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  };
+}
+
+const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const decimal = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+
+function find(results: readonly BenchmarkResult[], operation: string, input: string, implementation: string) {
+  return results.find((r) => r.operation === operation && r.input === input && r.implementation === implementation);
+}
+
+function ratio(results: readonly BenchmarkResult[], target: BenchmarkTarget): number | undefined {
+  const ours = find(results, target.operation, target.input, target.ours);
+  const baseline = find(results, target.operation, target.input, target.baseline);
+  return ours === undefined || baseline === undefined ? undefined : ours.recordsPerSecond / baseline.recordsPerSecond;
+}
+
+function table(rows: readonly string[][]): string {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  const numeric = (column: number) => column >= 3;
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) =>
+          numeric(column) ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0),
+        )
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function report(
+  suite: string,
+  description: string,
+  results: readonly BenchmarkResult[],
+  targets: readonly BenchmarkTarget[],
+): string {
+  const rows = [['operation', 'input', 'implementation', 'records/s', 'MB/s', 'spread %', 'ours/theirs']];
+  for (const result of results) {
+    const target = targets.find(
+      (t) => t.operation === result.operation && t.input === result.input && t.ours === result.implementation,
+    );
+    const r = target === undefined ? undefined : ratio(results, target);
+    rows.push([
+      result.operation,
+      result.input,
+      result.implementation,
+      integer.format(result.recordsPerSecond),
+      decimal.format(result.megabytesPerSecond),
+      decimal.format(result.spreadPercent),
+      r === undefined ? '' : `${r.toFixed(2)}×`,
+    ]);
+  }
+  const verdicts = targets.map((target) => {
+    const r = ratio(results, target);
+    const met = r !== undefined && r >= target.atLeast;
+    return `  ${met ? 'met ' : 'MISS'}  ${target.operation} ${target.input}: ${target.ours} / ${target.baseline} = ${r === undefined ? '?' : r.toFixed(2)}× (target ≥ ${target.atLeast}×)`;
+  });
+  return [`## ${suite}`, description, '', table(rows), '', 'Targets:', ...verdicts].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      suite: { type: 'string', multiple: true },
+      time: { type: 'string', default: '1000' },
+      warmup: { type: 'string', default: '300' },
+      rounds: { type: 'string', default: '3' },
+      json: { type: 'string' },
+    },
+  });
+  const settings: BenchmarkSettings = {
+    timeMs: Number(values.time),
+    warmupMs: Number(values.warmup),
+    rounds: Number(values.rounds),
+  };
+  if (
+    !(settings.timeMs > 0) ||
+    !(settings.warmupMs >= 0) ||
+    !Number.isInteger(settings.rounds) ||
+    settings.rounds < 1
+  ) {
+    throw new Error(
+      `--time must be > 0, --warmup >= 0 (ms) and --rounds a positive integer, got ${values.time}, ${values.warmup}, ${values.rounds}`,
+    );
+  }
+  const selected = values.suite === undefined ? SUITES : SUITES.filter((s) => values.suite?.includes(s.name));
+  if (selected.length === 0) {
+    throw new Error(`No suite named ${values.suite?.join(', ')}; known: ${SUITES.map((s) => s.name).join(', ')}`);
+  }
+
+  const env = environment();
+  console.log(`Kinesis Kit benchmarks, ${new Date().toISOString()}`);
+  console.log(`node ${env.node} (V8 ${env.v8}), ${env.platform}`);
+  console.log(`${env.cpu}, ${env.cores} cores, ${env.memoryGiB} GiB\n`);
+
+  const results: BenchmarkResult[] = [];
+  for (const suite of selected) {
+    const output = await suite.run(settings);
+    results.push(...output.results);
+    console.log(`${report(suite.name, output.description, output.results, output.targets)}\n`);
+  }
+
+  if (values.json !== undefined) {
+    await writeFile(
+      values.json,
+      `${JSON.stringify({ generatedAt: new Date().toISOString(), environment: env, settings, results }, null, 2)}\n`,
+    );
+    console.log(`Results written to ${values.json}`);
+  }
+}
+
+await main();
