@@ -1,0 +1,345 @@
+/**
+ * The producer pipeline against hand-rolled batching on the same input in the same run:
+ * - `pipeline (no-op sender)`: KinesisProducer (validation, hashing, shard prediction, per-shard
+ *   aggregation, rate limits, collection, per-record promises and results) with a Kinesis client that
+ *   answers at once, against aws-kinesis-agg's RecordAggregator plus hand batching into 500-entry calls
+ *   to the same no-op client (no routing, no promises, no results: the floor any producer pays);
+ * - `end to end (kinesalite)`: the producer against a naive loop of 500-record PutRecords calls, both
+ *   writing to the same kinesalite stream.
+ */
+import { createRequire } from 'node:module';
+import { formatShardId, MAX_HASH_KEY } from '../packages/core/src/index.js';
+import { createKinesisClient, createStreamAndWait, startKinesalite } from '../packages/local-stack/src/index.js';
+// The SDK is a dependency of the packages, not of the repository root: load it (and its types) from the
+// producer package, so the bench and the producer share one copy and `instanceof` holds.
+import type * as KinesisSdk from '../packages/producer/node_modules/@aws-sdk/client-kinesis/dist-types/index.js';
+import type {
+  ListShardsCommand,
+  ListShardsCommandOutput,
+  PutRecordsCommand,
+  PutRecordsCommandOutput,
+  PutRecordsRequestEntry,
+  Shard,
+} from '../packages/producer/node_modules/@aws-sdk/client-kinesis/dist-types/index.js';
+import { KinesisProducer, type ProducerKinesisClient } from '../packages/producer/src/index.js';
+import type { BenchmarkResult, BenchmarkSettings, BenchmarkSuite, BenchmarkTarget } from './suite.js';
+
+const PIPELINE_RECORDS = 50_000;
+const E2E_RECORDS = 20_000;
+const RECORD_SIZE = 100;
+const DISTINCT_PARTITION_KEYS = 1_000;
+const SHARDS = 8;
+
+interface AwsKinesisAgg {
+  RecordAggregator: new () => {
+    checkIfUserRecordFits(record: { partitionKey: string; data: Uint8Array }): boolean;
+    addUserRecord(record: { partitionKey: string; data: Uint8Array }): void;
+    build(): { data: Buffer; partitionKey: string; explicitHashKey?: string } | undefined;
+  };
+}
+
+const agg = createRequire(new URL('../packages/core/package.json', import.meta.url))(
+  'aws-kinesis-agg',
+) as AwsKinesisAgg;
+const sdk = createRequire(new URL('../packages/producer/package.json', import.meta.url))(
+  '@aws-sdk/client-kinesis',
+) as typeof KinesisSdk;
+
+function evenShards(count: number): Shard[] {
+  const width = (MAX_HASH_KEY + 1n) / BigInt(count);
+  return Array.from({ length: count }, (_, i) => ({
+    ShardId: formatShardId(i),
+    HashKeyRange: {
+      StartingHashKey: (width * BigInt(i)).toString(),
+      EndingHashKey: (i === count - 1 ? MAX_HASH_KEY : width * BigInt(i + 1) - 1n).toString(),
+    },
+    SequenceNumberRange: { StartingSequenceNumber: '0' },
+  }));
+}
+
+/** A Kinesis client that accepts every record at once and counts what it was sent. */
+class NoOpKinesis implements ProducerKinesisClient {
+  readonly shards = evenShards(SHARDS);
+  requests = 0;
+  kinesisRecords = 0;
+  #sequence = 0;
+
+  send(command: PutRecordsCommand, options?: { abortSignal?: AbortSignal }): Promise<PutRecordsCommandOutput>;
+  send(command: ListShardsCommand, options?: { abortSignal?: AbortSignal }): Promise<ListShardsCommandOutput>;
+  send(command: PutRecordsCommand | ListShardsCommand): Promise<PutRecordsCommandOutput | ListShardsCommandOutput> {
+    if (command instanceof sdk.ListShardsCommand) return Promise.resolve({ Shards: this.shards, $metadata: {} });
+    const entries = command.input.Records ?? [];
+    this.requests++;
+    this.kinesisRecords += entries.length;
+    const sequenceNumber = String(++this.#sequence);
+    // Every entry on shard 0: the producer only reads the id back, and a real id per entry costs the fake time.
+    return Promise.resolve({
+      Records: entries.map((e) => ({
+        ShardId: predicted(this.shards, e.ExplicitHashKey),
+        SequenceNumber: sequenceNumber,
+      })),
+      FailedRecordCount: 0,
+      $metadata: {},
+    });
+  }
+}
+
+function predicted(shards: readonly Shard[], explicitHashKey: string | undefined): string {
+  const key = BigInt(explicitHashKey ?? '0');
+  const width = (MAX_HASH_KEY + 1n) / BigInt(shards.length);
+  return formatShardId(Math.min(shards.length - 1, Number(key / width)));
+}
+
+interface Input {
+  readonly keys: string[];
+  readonly data: Buffer[];
+}
+
+function makeInput(records: number): Input {
+  const distinct = Array.from(
+    { length: DISTINCT_PARTITION_KEYS },
+    (_, i) => `customer-${(i * 2654435761) % 4294967296}-${i}`,
+  );
+  return {
+    keys: Array.from({ length: records }, (_, i) => distinct[i % DISTINCT_PARTITION_KEYS] ?? 'customer'),
+    data: Array.from({ length: records }, (_, i) => Buffer.alloc(RECORD_SIZE, i % 251)),
+  };
+}
+
+async function produce(producer: KinesisProducer, streamName: string, input: Input): Promise<void> {
+  const { keys, data } = input;
+  let failures = 0;
+  const onFailure = (): void => {
+    failures++;
+  };
+  for (let i = 0; i < keys.length; i++) {
+    producer.addUserRecord(streamName, keys[i] ?? '', data[i] ?? Buffer.alloc(0)).then(undefined, onFailure);
+  }
+  await producer.flushSync();
+  if (failures > 0) throw new Error(`${failures} records failed`);
+}
+
+/** aws-kinesis-agg + hand batching: aggregate in arrival order, batch 500 Kinesis records per call. */
+async function handBatched(send: (entries: PutRecordsRequestEntry[]) => Promise<unknown>, input: Input): Promise<void> {
+  const aggregator = new agg.RecordAggregator();
+  let batch: PutRecordsRequestEntry[] = [];
+  let batchBytes = 0;
+  const calls: Promise<unknown>[] = [];
+  const flushAggregate = (): void => {
+    const built = aggregator.build();
+    if (built === undefined) return;
+    batch.push({ Data: built.data, PartitionKey: built.partitionKey, ExplicitHashKey: built.explicitHashKey });
+    batchBytes += built.data.length + built.partitionKey.length;
+    if (batch.length === 500 || batchBytes > 4 * 1024 * 1024) {
+      calls.push(send(batch));
+      batch = [];
+      batchBytes = 0;
+    }
+  };
+  for (let i = 0; i < input.keys.length; i++) {
+    const record = { partitionKey: input.keys[i] ?? '', data: input.data[i] ?? Buffer.alloc(0) };
+    if (!aggregator.checkIfUserRecordFits(record)) flushAggregate();
+    aggregator.addUserRecord(record);
+  }
+  flushAggregate();
+  if (batch.length > 0) calls.push(send(batch));
+  await Promise.all(calls);
+}
+
+/** The naive loop: 500 user records per PutRecords call, one call after the other. */
+async function naiveLoop(send: (entries: PutRecordsRequestEntry[]) => Promise<unknown>, input: Input): Promise<void> {
+  for (let start = 0; start < input.keys.length; start += 500) {
+    const entries: PutRecordsRequestEntry[] = [];
+    for (let i = start; i < Math.min(start + 500, input.keys.length); i++) {
+      entries.push({ PartitionKey: input.keys[i], Data: input.data[i] });
+    }
+    await send(entries);
+  }
+}
+
+/** Mean ms per run of `run` over `timeMs` (at least 3 runs), after `warmupMs` of warm-up runs. */
+async function meanMs(
+  run: () => Promise<void>,
+  timeMs: number,
+  warmupMs: number,
+): Promise<{ mean: number; runs: number }> {
+  const warmupEnd = performance.now() + warmupMs;
+  while (performance.now() < warmupEnd) await run();
+  let runs = 0;
+  let total = 0;
+  const end = performance.now() + timeMs;
+  do {
+    const start = performance.now();
+    await run();
+    total += performance.now() - start;
+    runs++;
+  } while (performance.now() < end || runs < 3);
+  return { mean: total / runs, runs };
+}
+
+interface Task {
+  readonly operation: string;
+  readonly input: string;
+  readonly implementation: string;
+  readonly records: number;
+  readonly run: () => Promise<void>;
+}
+
+/**
+ * Measures the tasks in `settings.rounds` rounds, taking turns, and reports each one's median round, so a
+ * burst of load from elsewhere skews one round rather than the comparison.
+ */
+async function measureAll(
+  tasks: readonly Task[],
+  settings: BenchmarkSettings,
+  warmupMs: number,
+): Promise<BenchmarkResult[]> {
+  const rounds = Math.max(1, settings.rounds);
+  const perTask = tasks.map(() => [] as { mean: number; runs: number }[]);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, task] of tasks.entries())
+      perTask[i]?.push(await meanMs(task.run, settings.timeMs, round === 0 ? warmupMs : 0));
+  }
+  return tasks.map((task, i) => {
+    const measured = perTask[i] ?? [];
+    const rates = measured.map((m) => task.records / (m.mean / 1000)).sort((a, b) => a - b);
+    const median = rates[Math.floor(rates.length / 2)] ?? 0;
+    return {
+      suite: 'producer',
+      operation: task.operation,
+      input: task.input,
+      implementation: task.implementation,
+      recordsPerSecond: median,
+      megabytesPerSecond: (median * RECORD_SIZE) / 1e6,
+      spreadPercent: median === 0 ? 0 : (((rates.at(-1) ?? 0) - (rates[0] ?? 0)) / median) * 100,
+      samples: measured.reduce((a, m) => a + m.runs, 0),
+    };
+  });
+}
+
+export const producerSuite: BenchmarkSuite = {
+  name: 'producer',
+  async run(settings: BenchmarkSettings) {
+    const results: BenchmarkResult[] = [];
+    const notes: string[] = [];
+
+    // In-process pipeline, no network.
+    const pipelineInput = makeInput(PIPELINE_RECORDS);
+    const pipelineLabel = `${PIPELINE_RECORDS.toLocaleString('en-US')} × ${RECORD_SIZE} B`;
+    const noOp = new NoOpKinesis();
+    const producer = new KinesisProducer({
+      kinesisClient: noOp,
+      metricsLevel: 'none',
+      maxOutstandingRecords: 1_000_000,
+      maxOutstandingBytes: 1024 * 1024 * 1024,
+      rateLimit: 1_000_000,
+    });
+    const baselineSink = new NoOpKinesis();
+    results.push(
+      ...(await measureAll(
+        [
+          {
+            operation: 'pipeline (no-op sender)',
+            input: pipelineLabel,
+            implementation: 'kinesis-kit',
+            records: PIPELINE_RECORDS,
+            run: () => produce(producer, 'bench', pipelineInput),
+          },
+          {
+            operation: 'pipeline (no-op sender)',
+            input: pipelineLabel,
+            implementation: 'aws-kinesis-agg + hand batching',
+            records: PIPELINE_RECORDS,
+            run: () =>
+              handBatched(
+                (entries) => baselineSink.send(new sdk.PutRecordsCommand({ StreamName: 'bench', Records: entries })),
+                pipelineInput,
+              ),
+          },
+        ],
+        settings,
+        settings.warmupMs,
+      )),
+    );
+    await producer.destroy();
+
+    // End to end against kinesalite.
+    const kinesalite = await startKinesalite();
+    const kinesis = createKinesisClient({ endpoint: kinesalite.endpoint });
+    try {
+      const streamName = `bench-${Date.now().toString(36)}`;
+      await createStreamAndWait(kinesis, { streamName, shardCount: SHARDS });
+      const e2eInput = makeInput(E2E_RECORDS);
+      const e2eLabel = `${E2E_RECORDS.toLocaleString('en-US')} × ${RECORD_SIZE} B, ${SHARDS} shards`;
+      const e2eProducer = new KinesisProducer({ kinesisClient: kinesis, metricsLevel: 'none' });
+      let requests = 0;
+      let kinesisRecords = 0;
+      e2eProducer.events.on('producer.request', (e): void => {
+        requests++;
+        kinesisRecords += e.payload.kinesisRecords;
+      });
+      let userRecords = 0;
+      results.push(
+        ...(await measureAll(
+          [
+            {
+              operation: 'end to end (kinesalite)',
+              input: e2eLabel,
+              implementation: 'kinesis-kit',
+              records: E2E_RECORDS,
+              run: async () => {
+                await produce(e2eProducer, streamName, e2eInput);
+                userRecords += E2E_RECORDS;
+              },
+            },
+            {
+              operation: 'end to end (kinesalite)',
+              input: e2eLabel,
+              implementation: 'naive 500-record PutRecords loop',
+              records: E2E_RECORDS,
+              run: () =>
+                naiveLoop(
+                  (entries) => kinesis.send(new sdk.PutRecordsCommand({ StreamName: streamName, Records: entries })),
+                  e2eInput,
+                ),
+            },
+          ],
+          settings,
+          0,
+        )),
+      );
+      await e2eProducer.destroy();
+      notes.push(
+        `per 1,000 user records: kinesis-kit ${((kinesisRecords / userRecords) * 1000).toFixed(1)} Kinesis records in ` +
+          `${((requests / userRecords) * 1000).toFixed(2)} PutRecords calls; the naive loop 1,000 in 2.`,
+      );
+    } finally {
+      kinesis.destroy();
+      await kinesalite.stop();
+    }
+
+    const targets: BenchmarkTarget[] = [
+      {
+        operation: 'pipeline (no-op sender)',
+        input: pipelineLabel,
+        ours: 'kinesis-kit',
+        baseline: 'aws-kinesis-agg + hand batching',
+        atLeast: 1,
+      },
+      {
+        operation: 'end to end (kinesalite)',
+        input: `${E2E_RECORDS.toLocaleString('en-US')} × ${RECORD_SIZE} B, ${SHARDS} shards`,
+        ours: 'kinesis-kit',
+        baseline: 'naive 500-record PutRecords loop',
+        atLeast: 10,
+      },
+    ];
+    return {
+      description:
+        `${DISTINCT_PARTITION_KEYS} distinct partition keys, ${RECORD_SIZE} B records; pipeline: every record gets a ` +
+        `promise and a result, target ≥ 500,000 records/s. ${notes.join(' ')}`,
+      results,
+      targets,
+    };
+  },
+};
