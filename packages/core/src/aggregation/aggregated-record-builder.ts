@@ -52,7 +52,7 @@ const TAG_EXPLICIT_HASH_KEY_INDEX = 0x10;
 const TAG_DATA = 0x1a;
 
 // Numbers kept per record in `#records`: partition key index and explicit hash key index (−1 for
-// none). Both index tables far smaller than 2^31 entries, so they fit an Int32Array.
+// none). Key tables never come near 2^31 entries, so both fit an Int32Array.
 const RECORD_STRIDE = 2;
 
 function checkLimit(name: keyof AggregationLimits, value: number | undefined, fallback: number): number {

@@ -141,9 +141,26 @@ describe('deaggregate', () => {
     expect(view?.buffer).toBe(input.data.buffer);
     expect(copy?.buffer).not.toBe(input.data.buffer);
     expect(copy).not.toBeInstanceOf(Buffer);
+    expect(view).not.toBeInstanceOf(Buffer);
     input.data[input.data.indexOf(0xcd)] = 0xee;
     expect([...(view ?? [])]).toEqual([0xab, 0xee]);
     expect([...(copy ?? [])]).toEqual([0xab, 0xcd]);
+  });
+
+  it('unpacks aggregates of tens of thousands of records, one after another', () => {
+    for (const count of [20_000, 3, 40_000, 1_500]) {
+      const records = Array.from({ length: count }, (_, i) => ({
+        partitionKey: `k${i % 300}`,
+        data: new Uint8Array([i & 0xff, (i >> 8) & 0xff]),
+      }));
+      const result = delivered(deaggregate(kinesisRecord(encodeAggregatedRecord(records))));
+      expect(result.records).toHaveLength(count);
+      result.records.forEach((user, i) => {
+        if (user.subSequenceNumber !== i || user.partitionKey !== `k${i % 300}` || user.data[0] !== (i & 0xff)) {
+          expect.fail(`record ${i} of ${count} came back as ${JSON.stringify({ ...user, data: [...user.data] })}`);
+        }
+      });
+    }
   });
 
   it('returns an aggregate of tables but no records as no user records, as the KCL does', () => {

@@ -128,10 +128,12 @@ function passThrough(record: KinesisRecord, rejected: AggregateRejection | undef
  * - With `hashKeyRange`, an aggregate holding any user record outside the range is dropped whole
  *   (`status: 'dropped'`), or delivered and reported with `deliverOutOfRangeRecords`.
  *
- * One deliberate difference: when an index is out of range, the Java KCL logs an error and keeps
- * the user records before it (losing the rest); here the record is passed through whole instead.
+ * One deliberate difference: when an index is out of range or an explicit hash key is not a
+ * decimal, the Java KCL logs an error and keeps the user records before the bad one, losing the
+ * rest (and an explicit hash key above 2^128−1 gets the aggregate dropped as out of range); here
+ * such a record is passed through whole instead, so nothing is lost silently.
  *
- * User records' data are views into `record.data` unless `copyData` is set.
+ * User records' data are plain `Uint8Array` views into `record.data` unless `copyData` is set.
  *
  * @throws {@link ValidationError} only for invalid options (a malformed `hashKeyRange`), never for data.
  */
