@@ -1,5 +1,5 @@
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
-import { ManualClock, ValidationError } from '@kinesis-kit/core';
+import { ManualClock, ShutdownError, ValidationError } from '@kinesis-kit/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KinesisConsumer } from './kinesis-consumer.js';
@@ -92,5 +92,20 @@ describe('KinesisConsumer (scheduler, with an in-memory lease store and a manual
     expect(types).toContain('consumer.started');
     expect(types).toContain('lease.released');
     expect(types.at(-1)).toBe('consumer.shutdown.completed');
+    await expect(consumer.start()).resolves.toBeUndefined(); // the same, settled start
+  });
+
+  it('cannot be started after shutdown', async () => {
+    const consumer = new KinesisConsumer({
+      streamName: 's',
+      applicationName: 'app',
+      processor: Collect,
+      kinesisClient: new KinesisClient({ region: 'us-east-1' }),
+      leaseStore: new InMemoryLeaseStore(),
+      logger: silentLogger,
+      metricsLevel: 'NONE',
+    });
+    await consumer.shutdown();
+    await expect(consumer.start()).rejects.toThrow(ShutdownError);
   });
 });

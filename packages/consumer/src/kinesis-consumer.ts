@@ -6,6 +6,7 @@ import {
   type EventListener,
   type EventType,
   retry,
+  ShutdownError,
   TypedEventEmitter,
   type Unsubscribe,
 } from '@kinesis-kit/core';
@@ -119,6 +120,21 @@ export class KinesisConsumer {
       onLeaseAcquired: (lease, token) => this.#onLeaseAcquired(lease, token),
       onLeaseLost: (leaseKey, reason) => this.#onLeaseLost(leaseKey, reason),
     });
+    // Events are the primary report; these go to the log too, so nobody misses them without listening.
+    this.#events.on('error', ({ payload }) => {
+      resolved.logger.warn(`${payload.operation} failed; it will be retried`, {
+        error: payload.error,
+        ...(payload.shardId === undefined ? {} : { shardId: payload.shardId }),
+      });
+    });
+    this.#events.on('lease.taking', ({ payload }) => {
+      if (payload.leaseSpillover > 0) {
+        resolved.logger.warn(
+          `maxLeasesForWorker (${resolved.maxLeasesForWorker}) is below the balance target (${payload.target + payload.leaseSpillover}): some shards may not be processed`,
+          { totalLeases: payload.totalLeases, numWorkers: payload.numWorkers },
+        );
+      }
+    });
     if (resolved.metricsLevel !== 'NONE') {
       let cloudWatch = options.cloudWatchClient;
       if (cloudWatch === undefined) {
@@ -189,6 +205,9 @@ export class KinesisConsumer {
    * starts renewing, taking, syncing and cleaning up. Resolves once the worker is running.
    */
   start(): Promise<void> {
+    if (this.#startPromise === undefined && this.#shutdownPromise !== undefined) {
+      return Promise.reject(new ShutdownError('This consumer has been shut down; create a new one to start again'));
+    }
     this.#startPromise ??= this.#start();
     return this.#startPromise;
   }
@@ -247,10 +266,10 @@ export class KinesisConsumer {
       workerIdentifier: this.workerIdentifier,
       leases: this.#coordinator.heldLeases().length,
     });
-    // Let a start in progress settle first, so nothing starts behind our back.
+    // Cancel a start in progress and let it settle, so nothing starts behind our back.
+    this.#background.abort();
     await this.#startPromise?.catch(() => undefined);
     this.#coordinator.stopTaking();
-    this.#background.abort();
     const steps: Promise<unknown>[] = [...this.#shards.values()].map((s) => s.consumer.requestShutdown());
     await Promise.allSettled(steps);
     // Leases whose shard already ended (kept until cleanup) have no running consumer: release them too.
