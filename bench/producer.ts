@@ -146,6 +146,60 @@ async function handBatched(send: (entries: PutRecordsRequestEntry[]) => Promise<
   await Promise.all(calls);
 }
 
+/**
+ * The same, plus what any API with a promise per record pays: a promise per user record, settled with a
+ * result object once its call returns. The floor for `addUserRecord`'s contract.
+ */
+async function handBatchedWithPromises(
+  send: (entries: PutRecordsRequestEntry[]) => Promise<unknown>,
+  input: Input,
+): Promise<void> {
+  type Settle = (result: { successful: boolean; sequenceNumber: string; subSequenceNumber: number }) => void;
+  const aggregator = new agg.RecordAggregator();
+  let batch: PutRecordsRequestEntry[] = [];
+  let batchSettlers: Settle[][] = [];
+  let aggregateSettlers: Settle[] = [];
+  let batchBytes = 0;
+  let failures = 0;
+  const onFailure = (): void => {
+    failures++;
+  };
+  const calls: Promise<unknown>[] = [];
+  const sendBatch = (): void => {
+    const settlers = batchSettlers;
+    calls.push(
+      send(batch).then(() => {
+        for (const aggregate of settlers) {
+          for (const [i, settle] of aggregate.entries())
+            settle({ successful: true, sequenceNumber: '1', subSequenceNumber: i });
+        }
+      }),
+    );
+    batch = [];
+    batchSettlers = [];
+    batchBytes = 0;
+  };
+  const flushAggregate = (): void => {
+    const built = aggregator.build();
+    if (built === undefined) return;
+    batch.push({ Data: built.data, PartitionKey: built.partitionKey, ExplicitHashKey: built.explicitHashKey });
+    batchSettlers.push(aggregateSettlers);
+    aggregateSettlers = [];
+    batchBytes += built.data.length + built.partitionKey.length;
+    if (batch.length === 500 || batchBytes > 4 * 1024 * 1024) sendBatch();
+  };
+  for (let i = 0; i < input.keys.length; i++) {
+    const record = { partitionKey: input.keys[i] ?? '', data: input.data[i] ?? Buffer.alloc(0) };
+    if (!aggregator.checkIfUserRecordFits(record)) flushAggregate();
+    aggregator.addUserRecord(record);
+    new Promise<unknown>((resolve) => aggregateSettlers.push(resolve)).then(undefined, onFailure);
+  }
+  flushAggregate();
+  if (batch.length > 0) sendBatch();
+  await Promise.all(calls);
+  if (failures > 0) throw new Error(`${failures} records failed`);
+}
+
 /** The naive loop: 500 user records per PutRecords call, one call after the other. */
 async function naiveLoop(send: (entries: PutRecordsRequestEntry[]) => Promise<unknown>, input: Input): Promise<void> {
   for (let start = 0; start < input.keys.length; start += 500) {
@@ -217,6 +271,90 @@ async function measureAll(
   });
 }
 
+/** A sink that accepts `bytesPerSecond`: each call resolves after the time its bytes take at that rate. */
+class SlowKinesis extends NoOpKinesis {
+  readonly #bytesPerMs: number;
+  #busyUntil = 0;
+
+  constructor(bytesPerSecond: number) {
+    super();
+    this.#bytesPerMs = bytesPerSecond / 1000;
+  }
+
+  override send(command: PutRecordsCommand, options?: { abortSignal?: AbortSignal }): Promise<PutRecordsCommandOutput>;
+  override send(command: ListShardsCommand, options?: { abortSignal?: AbortSignal }): Promise<ListShardsCommandOutput>;
+  override send(
+    command: PutRecordsCommand | ListShardsCommand,
+  ): Promise<PutRecordsCommandOutput | ListShardsCommandOutput> {
+    if (command instanceof sdk.ListShardsCommand) return super.send(command);
+    const bytes = (command.input.Records ?? []).reduce((sum, e) => sum + (e.Data?.length ?? 0), 0);
+    const now = performance.now();
+    this.#busyUntil = Math.max(this.#busyUntil, now) + bytes / this.#bytesPerMs;
+    const answer = super.send(command);
+    return new Promise((resolve) => setTimeout(() => resolve(answer), this.#busyUntil - now));
+  }
+}
+
+/**
+ * Feeds a producer 1 KiB records as fast as `waitForCapacity()` lets it, into a sink accepting a tenth of
+ * what the feeder manages unthrottled, and samples RSS: memory must stay near the configured bound.
+ */
+async function memoryUnderOverload(): Promise<string> {
+  const bound = 16 * 1024 * 1024;
+  const record = Buffer.alloc(1024, 7);
+  // How fast the feeder goes unthrottled, to size the sink at a tenth of it.
+  const probe = new KinesisProducer({
+    kinesisClient: new NoOpKinesis(),
+    metricsLevel: 'none',
+    maxOutstandingBytes: 1 << 30,
+  });
+  const probeStart = performance.now();
+  for (let i = 0; i < 20_000; i++) probe.addUserRecord('bench', `k${i % 1000}`, record).catch(() => {});
+  await probe.flushSync();
+  const feederBytesPerSecond = (20_000 * 1024) / ((performance.now() - probeStart) / 1000);
+  await probe.destroy();
+
+  const sinkBytesPerSecond = feederBytesPerSecond / 10;
+  const producer = new KinesisProducer({
+    kinesisClient: new SlowKinesis(sinkBytesPerSecond),
+    metricsLevel: 'none',
+    maxOutstandingBytes: bound,
+    maxOutstandingRecords: 1_000_000,
+    rateLimit: 1_000_000,
+  });
+  globalThis.gc?.();
+  // Heap and buffers rather than RSS: earlier suites in the same process leave RSS high and it never shrinks.
+  const held = (): number => {
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  const before = held();
+  let peak = before;
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, held());
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 20);
+  const end = performance.now() + 3_000;
+  let added = 0;
+  let refused = 0;
+  while (performance.now() < end) {
+    await producer.waitForCapacity({ bytes: 1024 + 8 });
+    producer.addUserRecord('bench', `k${added % 1000}`, record).catch(() => {
+      refused++;
+    });
+    added++;
+  }
+  await producer.destroy({ timeoutMs: 1 });
+  clearInterval(sampler);
+  const mib = (n: number): string => (n / 1024 / 1024).toFixed(1);
+  return (
+    `Memory: fed ${mib(feederBytesPerSecond)} MiB/s unthrottled into a sink taking ${mib(sinkBytesPerSecond)} MiB/s ` +
+    `for 3 s with maxOutstandingBytes ${mib(bound)} MiB: heap + buffers grew by at most ${mib(peak - before)} MiB, ` +
+    `peak RSS ${mib(peakRss)} MiB (${added.toLocaleString('en-US')} records added, ${refused} failed by the final destroy).`
+  );
+}
+
 export const producerSuite: BenchmarkSuite = {
   name: 'producer',
   async run(settings: BenchmarkSettings) {
@@ -244,6 +382,17 @@ export const producerSuite: BenchmarkSuite = {
             implementation: 'kinesis-kit',
             records: PIPELINE_RECORDS,
             run: () => produce(producer, 'bench', pipelineInput),
+          },
+          {
+            operation: 'pipeline (no-op sender)',
+            input: pipelineLabel,
+            implementation: 'aws-kinesis-agg + hand batching + a promise per record',
+            records: PIPELINE_RECORDS,
+            run: () =>
+              handBatchedWithPromises(
+                (entries) => baselineSink.send(new sdk.PutRecordsCommand({ StreamName: 'bench', Records: entries })),
+                pipelineInput,
+              ),
           },
           {
             operation: 'pipeline (no-op sender)',
@@ -318,12 +467,21 @@ export const producerSuite: BenchmarkSuite = {
       await kinesalite.stop();
     }
 
+    notes.push(await memoryUnderOverload());
+
     const targets: BenchmarkTarget[] = [
       {
         operation: 'pipeline (no-op sender)',
         input: pipelineLabel,
         ours: 'kinesis-kit',
         baseline: 'aws-kinesis-agg + hand batching',
+        atLeast: 1,
+      },
+      {
+        operation: 'pipeline (no-op sender)',
+        input: pipelineLabel,
+        ours: 'kinesis-kit',
+        baseline: 'aws-kinesis-agg + hand batching + a promise per record',
         atLeast: 1,
       },
       {

@@ -25,6 +25,8 @@ export class ShardQueue {
   failures = 0;
   /** Set by the pipeline while handling one response, so one call counts as one failure. */
   failedInResponse = 0;
+  /** Where the aggregator hands completed Kinesis records; set by the pipeline, which keeps the totals. */
+  emit: (record: OutgoingRecord) => void = (record) => this.push(record);
 
   constructor(shardId: string, limits: AggregatorLimits, rateLimit: number, now: number) {
     this.shardId = shardId;

@@ -85,7 +85,6 @@ export class StreamPipeline {
   #timer: AbortController | undefined;
   #pumpScheduled = false;
   #stopped = false;
-  readonly #emitReady: Map<ShardQueue, (record: OutgoingRecord) => void> = new Map();
 
   constructor(streamName: string, context: PipelineContext) {
     this.streamName = streamName;
@@ -172,8 +171,7 @@ export class StreamPipeline {
     if (queue === undefined) queue = this.#addQueue(shard.shardId);
     record.predictedShardId = shard.shardId;
     const readyBefore = this.#readyCount;
-    const emit = this.#emitReady.get(queue);
-    if (emit !== undefined) queue.aggregator.add(record, emit);
+    queue.aggregator.add(record, queue.emit);
     if (record.deadline < this.#timerAt) this.#wakeAt(record.deadline);
     if (
       this.#readyCount !== readyBefore &&
@@ -189,11 +187,11 @@ export class StreamPipeline {
     const { options, clock } = this.#context;
     const queue = new ShardQueue(shardId, this.#aggregatorLimits, options.rateLimit, clock.now());
     this.#shards.set(shardId, queue);
-    this.#emitReady.set(queue, (out) => {
+    queue.emit = (out) => {
       queue.push(out);
       this.#readyCount++;
       this.#readyBytes += out.size;
-    });
+    };
     return queue;
   }
 
@@ -242,7 +240,7 @@ export class StreamPipeline {
       if (aggregator.count > 0) {
         if (aggregator.deadline <= sendBy) {
           const out = aggregator.seal();
-          if (out !== undefined) this.#emitReady.get(queue)?.(out);
+          if (out !== undefined) queue.emit(out);
         } else {
           nextWake = Math.min(nextWake, aggregator.deadline);
         }
@@ -716,7 +714,6 @@ export class StreamPipeline {
       }
       moved.push(...queue.aggregator.drain());
       this.#shards.delete(shardId);
-      this.#emitReady.delete(queue);
     }
     const verdicts = this.#pendingVerdicts;
     this.#pendingVerdicts = [];
