@@ -239,8 +239,7 @@ export class ShardConsumer {
       }
       // Records at or before what was already delivered (the checkpoint at start: AT_SEQUENCE_NUMBER re-reads
       // a partly checkpointed aggregate) are skipped, so every user record is delivered once per tenure.
-      const floor = checkpointer.largestPermittedCheckpointValue;
-      const records = batch.records.filter((r) => positionOf(r).compareTo(floor) > 0);
+      const records = recordsAfter(batch.records, checkpointer.largestPermittedCheckpointValue);
       const last = records.at(-1);
       if (last !== undefined) checkpointer.advanceLargestPermitted(positionOf(last));
       if (records.length > 0 || config.callProcessRecordsEvenForEmptyRecordList) {
@@ -384,6 +383,23 @@ export class ShardConsumer {
   #sleep(ms: number): Promise<void> {
     return this.#o.config.clock.sleep(ms, this.#stop.signal);
   }
+}
+
+/**
+ * The records after `floor`. A batch is in shard order, so only its head can be at or before the floor:
+ * the scan stops at the first record after it (one comparison per batch in the common case).
+ */
+function recordsAfter(
+  records: readonly KinesisClientRecord[],
+  floor: ExtendedSequenceNumber,
+): readonly KinesisClientRecord[] {
+  let skip = 0;
+  while (skip < records.length) {
+    const record = records[skip];
+    if (record === undefined || positionOf(record).compareTo(floor) > 0) break;
+    skip++;
+  }
+  return skip === 0 ? records : records.slice(skip);
 }
 
 function positionOf(record: KinesisClientRecord): ExtendedSequenceNumber {

@@ -23,6 +23,7 @@ import { MIN_TIME_BETWEEN_GET_RECORDS_MILLIS } from '../defaults.js';
 import type { ConsumerEventEmitter } from '../events.js';
 import type { ExtendedSequenceNumber } from '../extended-sequence-number.js';
 import type { KinesisClientRecord } from '../kinesis-client-record.js';
+import { HashKeyRangeFilter } from './hash-key-range-filter.js';
 import type { ChildShardInfo, FetcherTarget, RecordsBatch, RecordsFetcher } from './records-fetcher.js';
 
 /** Options of a {@link PollingFetcher}. */
@@ -59,17 +60,11 @@ export class PollingFetcher implements RecordsFetcher {
   #consecutiveThrottles = 0;
   #consecutiveFailures = 0;
   #ended = false;
-  readonly #hashKeyRange: { startingHashKey: bigint; endingHashKey: bigint } | undefined;
+  readonly #rangeFilter: HashKeyRangeFilter | undefined;
 
   constructor(options: PollingFetcherOptions) {
     this.#o = options;
-    this.#hashKeyRange =
-      options.hashKeyRange === undefined
-        ? undefined
-        : {
-            startingHashKey: BigInt(options.hashKeyRange.startingHashKey),
-            endingHashKey: BigInt(options.hashKeyRange.endingHashKey),
-          };
+    this.#rangeFilter = options.hashKeyRange === undefined ? undefined : new HashKeyRangeFilter(options.hashKeyRange);
   }
 
   async start(checkpoint: ExtendedSequenceNumber, signal?: AbortSignal): Promise<void> {
@@ -154,29 +149,45 @@ export class PollingFetcher implements RecordsFetcher {
     const { shardId, events } = this.#o;
     const sequenceNumber = record.SequenceNumber ?? '';
     const arrival = record.ApproximateArrivalTimestamp ?? new Date(this.#o.clock.now());
-    const result = deaggregate(
-      { data: record.Data ?? new Uint8Array(0), partitionKey: record.PartitionKey ?? '', sequenceNumber },
-      this.#hashKeyRange === undefined ? {} : { hashKeyRange: this.#hashKeyRange },
-    );
-    if (result.status === 'dropped') {
-      events.emit('records.aggregateDropped', {
-        shardId,
-        sequenceNumber,
-        userRecords: result.recordCount,
-        reason: result.reason,
-      });
-      return [];
+    const result = deaggregate({
+      data: record.Data ?? new Uint8Array(0),
+      partitionKey: record.PartitionKey ?? '',
+      sequenceNumber,
+    });
+    if (result.status !== 'delivered') return [];
+    if (result.aggregated && this.#rangeFilter !== undefined) {
+      const outside = this.#rangeFilter.countOutOfRange(result.records);
+      if (outside > 0) {
+        events.emit('records.aggregateDropped', {
+          shardId,
+          sequenceNumber,
+          userRecords: result.records.length,
+          reason: `${outside} user record(s) outside the shard's hash key range`,
+        });
+        return [];
+      }
     }
-    return result.records.map((user) => ({
-      data: user.data,
-      partitionKey: user.partitionKey,
-      sequenceNumber: user.sequenceNumber,
-      subSequenceNumber: user.subSequenceNumber,
-      ...(user.explicitHashKey === undefined ? {} : { explicitHashKey: user.explicitHashKey }),
-      approximateArrivalTimestamp: arrival,
-      aggregated: user.aggregated,
-      ...(record.EncryptionType === undefined ? {} : { encryptionType: record.EncryptionType }),
-    }));
+    const out: KinesisClientRecord[] = new Array(result.records.length);
+    const encryptionType = record.EncryptionType;
+    for (let i = 0; i < result.records.length; i++) {
+      const user = result.records[i];
+      if (user === undefined) continue;
+      // Built field by field rather than with spreads: this runs once per user record.
+      const client: {
+        -readonly [K in keyof KinesisClientRecord]: KinesisClientRecord[K];
+      } = {
+        data: user.data,
+        partitionKey: user.partitionKey,
+        sequenceNumber: user.sequenceNumber,
+        subSequenceNumber: user.subSequenceNumber,
+        approximateArrivalTimestamp: arrival,
+        aggregated: user.aggregated,
+      };
+      if (user.explicitHashKey !== undefined) client.explicitHashKey = user.explicitHashKey;
+      if (encryptionType !== undefined) client.encryptionType = encryptionType;
+      out[i] = client;
+    }
+    return out;
   }
 
   async #onError(error: unknown, signal: AbortSignal | undefined): Promise<void> {
