@@ -156,7 +156,7 @@ export async function dispatchTheirs(pages: readonly GetRecordsCommandOutput[]):
         true,
         (error, users) => {
           if (error) throw error;
-          users?.forEach((u, i) =>
+          for (const [i, u] of (users ?? []).entries()) {
             records.push({
               data: Buffer.from(u.data, 'base64'),
               partitionKey: u.partitionKey,
@@ -164,8 +164,8 @@ export async function dispatchTheirs(pages: readonly GetRecordsCommandOutput[]):
               subSequenceNumber: i,
               approximateArrivalTimestamp: record.ApproximateArrivalTimestamp ?? new Date(0),
               aggregated: true,
-            }),
-          );
+            });
+          }
         },
       );
     }
