@@ -481,3 +481,44 @@ describe('KinesisProducer: lifecycle', () => {
     expect(p.getOutstandingRecordsCount()).toBe(0);
   });
 });
+
+describe('KinesisProducer: calls that never answer', () => {
+  it('gives up on a hung ListShards after requestTimeout and lists again', async () => {
+    let first = true;
+    kinesisMock.on(ListShardsCommand).callsFake(() => {
+      if (first) {
+        first = false;
+        return new Promise(() => {});
+      }
+      return { Shards: serverShards };
+    });
+    const p = producer({ requestTimeout: 1_000 });
+    const errors: string[] = [];
+    p.events.on('producer.error', (e) => void errors.push((e.payload.error as { code?: string }).code ?? ''));
+    const r = track(p.addUserRecord('s', 'k', 'x'));
+    await advance(1_000);
+    expect(errors).toEqual(['LIST_SHARDS_TIMEOUT']);
+    await advance(1_000);
+    await advance(100);
+    expect(r.value?.successful).toBe(true);
+  });
+
+  it('destroy settles every record even with calls queued behind a hung connection', async () => {
+    kinesisMock.on(PutRecordsCommand).callsFake(() => new Promise(() => {}));
+    const p = producer({
+      maxConnections: 1,
+      aggregationEnabled: false,
+      collectionMaxCount: 1,
+      requestTimeout: 600_000,
+    });
+    serverShards = evenShards(4);
+    const records = Array.from({ length: 12 }, (_, i) => track(p.addUserRecord('s', `key-${i}`, 'x')));
+    await advance(100);
+    const destroyed = track(p.destroy({ timeoutMs: 500 }));
+    await advance(500);
+    await settle();
+    expect(destroyed.done).toBe(true);
+    expect(records.every((r) => r.done)).toBe(true);
+    expect(records.every((r) => (r.error as UserRecordFailedError | undefined)?.code === 'Destroyed')).toBe(true);
+  });
+});

@@ -8,6 +8,7 @@ import {
 import { type Clock, TimeoutError } from '@kinesis-kit/core';
 import PQueue from 'p-queue';
 import type { OutgoingRecord } from './outgoing-record.js';
+import { untilAborted } from './until-aborted.js';
 
 /**
  * The two Kinesis calls the producer makes. A `KinesisClient` satisfies it; so does a small fake, which is
@@ -59,10 +60,12 @@ export class Sender {
     return this.#queue.add(() => this.#send(command));
   }
 
-  /** Aborts every call in flight and drops those not started; each then ends as a failed outcome. */
+  /**
+   * Aborts every call in flight; calls not started yet end at once without being made. Each ends as a failed
+   * outcome. (The queue is not cleared: p-queue never settles the promise of a task it drops.)
+   */
   stop(): void {
     this.#stop.abort();
-    this.#queue.clear();
   }
 
   async #send(command: PutRecordsCommand): Promise<PutRecordsOutcome> {
@@ -91,22 +94,4 @@ export class Sender {
       this.#stop.signal.removeEventListener('abort', onStop);
     }
   }
-}
-
-/** Settles with `promise`, or rejects as soon as `signal` aborts: a client that ignores the signal cannot hang us. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    Promise.resolve(promise).then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

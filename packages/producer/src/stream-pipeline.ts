@@ -24,6 +24,7 @@ import type { OutgoingRecord } from './outgoing-record.js';
 import type { Outstanding } from './outstanding.js';
 import type { ProducerKinesisClient, PutRecordsOutcome, Sender } from './sender.js';
 import { ShardQueue } from './shard-queue.js';
+import { untilAborted } from './until-aborted.js';
 import type { UserRecord } from './user-record.js';
 import type { Attempt, UserRecordResult } from './user-record-result.js';
 
@@ -662,7 +663,7 @@ export class StreamPipeline {
       if (this.#map !== undefined && wait > 0) await clock.sleep(wait, stopSignal);
       this.#loadStartedAt = clock.now();
       this.#lastLoadAt = this.#loadStartedAt;
-      map = await ShardMap.load(client, { streamName: this.streamName, clock, signal: stopSignal });
+      map = await this.#listWithTimeout();
     } catch (error) {
       this.#loading = false;
       if (this.#stopped) return;
@@ -699,6 +700,42 @@ export class StreamPipeline {
     });
     this.#applyMap(map);
     if (this.#reloadRequested) void this.#load('newer evidence of a reshard');
+  }
+
+  /** Lists the shards, giving up after `requestTimeout` (or when the producer stops) so a hung call cannot wedge the stream. */
+  async #listWithTimeout(): Promise<ShardMap> {
+    const { client, clock, stopSignal, options } = this.#context;
+    const request = new AbortController();
+    const timer = new AbortController();
+    const onStop = (): void => request.abort(stopSignal.reason);
+    stopSignal.addEventListener('abort', onStop, { once: true });
+    clock.sleep(options.requestTimeout, timer.signal).then(
+      () =>
+        request.abort(
+          new KinesisKitError(
+            'LIST_SHARDS_TIMEOUT',
+            `ListShards took longer than requestTimeout (${options.requestTimeout} ms)`,
+            {
+              retriable: true,
+              streamName: this.streamName,
+            },
+          ),
+        ),
+      () => {},
+    );
+    try {
+      return await untilAborted(
+        ShardMap.load(client, { streamName: this.streamName, clock, signal: request.signal }),
+        request.signal,
+      );
+    } catch (error) {
+      // Report why we aborted (a retriable timeout) rather than the resulting AbortError (a client error).
+      const reason: unknown = request.signal.aborted ? request.signal.reason : undefined;
+      throw reason instanceof Error ? reason : error;
+    } finally {
+      timer.abort();
+      stopSignal.removeEventListener('abort', onStop);
+    }
   }
 
   /** Installs a new map: retires queues of closed shards, judges pending landings, routes what waited. */
