@@ -655,7 +655,7 @@ export class StreamPipeline {
     if (this.#loading || this.#stopped) return;
     this.#loading = true;
     this.#reloadRequested = false;
-    const { client, clock, stopSignal, events } = this.#context;
+    const { clock, stopSignal, events } = this.#context;
     let map: ShardMap;
     try {
       // Mid-reshard a listing can have gaps that send records straight back here; don't hammer ListShards.
