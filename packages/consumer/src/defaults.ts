@@ -74,3 +74,6 @@ export const RENEWAL_RETRIES = 2;
 
 /** A lease unchanged for this many failover periods is "very old" and taken first. */
 export const VERY_OLD_LEASE_MULTIPLIER = 3;
+
+/** Longest wait for processors in a graceful shutdown (the KCL's final graceful-shutdown wait). */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 60_000;

@@ -95,6 +95,59 @@ describe('KinesisConsumer (scheduler, with an in-memory lease store and a manual
     await expect(consumer.start()).resolves.toBeUndefined(); // the same, settled start
   });
 
+  it('gives up waiting for a processor that never returns after shutdownTimeoutMillis, leaving its lease to expire', async () => {
+    kinesis.on(ListShardsCommand).resolves({
+      Shards: [
+        {
+          ShardId: 'shardId-000000000000',
+          HashKeyRange: { StartingHashKey: '0', EndingHashKey: MAX },
+          SequenceNumberRange: { StartingSequenceNumber: '1' },
+        },
+      ],
+    });
+    kinesis.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it' });
+    kinesis.on(GetRecordsCommand).resolves({
+      Records: [{ SequenceNumber: '5', Data: new TextEncoder().encode('x'), PartitionKey: 'k' }],
+      NextShardIterator: 'it',
+      MillisBehindLatest: 0,
+    });
+    let entered = false;
+    class Hang extends RecordProcessor {
+      async processRecords(): Promise<void> {
+        entered = true;
+        await new Promise(() => {});
+      }
+    }
+    const clock = new ManualClock(0);
+    const store = new InMemoryLeaseStore();
+    const consumer = new KinesisConsumer({
+      streamName: 's',
+      applicationName: 'app',
+      processor: Hang,
+      kinesisClient: new KinesisClient({ region: 'us-east-1' }),
+      leaseStore: store,
+      clock,
+      logger: silentLogger,
+      metricsLevel: 'NONE',
+      initialPositionInStream: 'TRIM_HORIZON',
+      workerIdentifier: 'w',
+      shutdownTimeoutMillis: 1_000,
+    });
+    await consumer.start();
+    await expect.poll(() => entered).toBe(true);
+    let stopped = false;
+    const stopping = consumer.shutdown().then(() => {
+      stopped = true;
+    });
+    for (let waited = 0; waited < 900 && !stopped; waited += 100) await clock.advance(100);
+    expect(stopped).toBe(false);
+    for (let waited = 0; waited < 1_000 && !stopped; waited += 100) await clock.advance(100);
+    await stopping;
+    expect(stopped).toBe(true);
+    expect((await store.getLease('shardId-000000000000'))?.leaseOwner).toBe('w');
+    expect(clock.sleeperCount).toBe(0);
+  });
+
   it('cannot be started after shutdown', async () => {
     const consumer = new KinesisConsumer({
       streamName: 's',

@@ -270,8 +270,22 @@ export class KinesisConsumer {
     this.#background.abort();
     await this.#startPromise?.catch(() => undefined);
     this.#coordinator.stopTaking();
-    const steps: Promise<unknown>[] = [...this.#shards.values()].map((s) => s.consumer.requestShutdown());
-    await Promise.allSettled(steps);
+    const running = [...this.#shards.values()];
+    const finished = await this.#within(
+      this.options.shutdownTimeoutMillis,
+      Promise.allSettled(running.map((s) => s.consumer.requestShutdown())),
+    );
+    if (!finished) {
+      // A processor that never returns must not hold the process forever. Its lease is not released (it
+      // may still be working) but no longer renewed, so it expires and moves on as after a crash.
+      const stuck = running.filter((s) => s.consumer.state !== 'SHUTDOWN_COMPLETE').map((s) => s.consumer.shardId);
+      for (const shardId of stuck) this.#coordinator.renewer.remove(shardId);
+      logger.error(`Graceful shutdown timed out after ${this.options.shutdownTimeoutMillis} ms`, { stuck });
+      this.#events.emit('error', {
+        operation: 'Shutdown',
+        error: new Error(`Processors of ${stuck.join(', ')} did not finish within shutdownTimeoutMillis`),
+      });
+    }
     // Leases whose shard already ended (kept until cleanup) have no running consumer: release them too.
     await Promise.allSettled(
       this.#coordinator.heldLeases().map(async (lease) => {
@@ -369,6 +383,22 @@ export class KinesisConsumer {
       await this.#store.deleteLease(lease.leaseKey, signal);
       this.#events.emit('lease.deleted', { leaseKey: lease.leaseKey });
     }
+  }
+
+  /** Whether `work` settled within `ms`; the timer is cleared either way. */
+  async #within(ms: number, work: Promise<unknown>): Promise<boolean> {
+    if (ms === Number.POSITIVE_INFINITY) {
+      await work;
+      return true;
+    }
+    const timer = new AbortController();
+    const timeout = this.options.clock.sleep(ms, timer.signal).then(
+      () => false,
+      () => true,
+    );
+    const result = await Promise.race([work.then(() => true), timeout]);
+    timer.abort();
+    return result;
   }
 
   async #every(interval: number, operation: string, task: (signal: AbortSignal) => Promise<void>): Promise<void> {

@@ -22,6 +22,7 @@ import {
   DEFAULT_PARENT_SHARD_POLL_INTERVAL_MILLIS,
   DEFAULT_PROCESS_RECORDS_ERROR_POLICY,
   DEFAULT_SHARD_SYNC_INTERVAL_MILLIS,
+  DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
   DEFAULT_TASK_BACKOFF_TIME_MILLIS,
   MIN_FAILOVER_TIME_MILLIS,
 } from './defaults.js';
@@ -104,6 +105,11 @@ export interface KinesisConsumerOptions {
   readonly metricsNamespace?: string;
   /** How long metric values are aggregated before one PutMetricData round. @defaultValue 10 000 */
   readonly metricsBufferTimeMillis?: number;
+  /**
+   * Longest wait in `shutdown()` for processors to finish (`shutdownRequested` included). After it, the
+   * leases of processors still running are left to expire instead of being released. @defaultValue 60 000
+   */
+  readonly shutdownTimeoutMillis?: number;
   /** Shut down gracefully on SIGTERM and SIGINT. @defaultValue false */
   readonly handleSignals?: boolean;
   /** Read leases with consistent reads. @defaultValue false (as the KCL) */
@@ -152,6 +158,7 @@ export interface ResolvedConsumerOptions {
   readonly metricsLevel: MetricsLevel;
   readonly metricsNamespace: string;
   readonly metricsBufferTimeMillis: number;
+  readonly shutdownTimeoutMillis: number;
   readonly handleSignals: boolean;
   readonly consistentReads: boolean;
   readonly clock: Clock;
@@ -288,6 +295,13 @@ export function resolveConsumerOptions(options: KinesisConsumerOptions): Resolve
       'metricsBufferTimeMillis',
       DEFAULT_METRICS_BUFFER_TIME_MILLIS,
       10,
+    ),
+    shutdownTimeoutMillis: wholeNumber(
+      options.shutdownTimeoutMillis,
+      'shutdownTimeoutMillis',
+      DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
+      0,
+      true,
     ),
     handleSignals: bool(options.handleSignals, 'handleSignals', false),
     consistentReads: bool(options.consistentReads, 'consistentReads', false),
