@@ -3,6 +3,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   AbortError,
+  type Clock,
   KinesisKitError,
   ShutdownError,
   TimeoutError,
@@ -71,6 +72,8 @@ export class KinesisProducer {
   readonly #stop = new AbortController();
   readonly #context: PipelineContext;
   readonly #recordSettings: UserRecordSettings;
+  /** Producer time: ms since construction (see {@link relativeClock}). */
+  readonly #time: Clock;
   readonly #recorder: MetricsRecorder;
   #publisher: CloudWatchPublisher | undefined;
   #ownedCloudWatch: CloudWatchClient | undefined;
@@ -93,11 +96,12 @@ export class KinesisProducer {
     } else {
       this.#client = resolved.kinesisClient;
     }
-    this.#sender = new Sender(this.#client, resolved.clock, resolved.maxConnections, resolved.requestTimeout);
+    this.#time = relativeClock(resolved.clock);
+    this.#sender = new Sender(this.#client, this.#time, resolved.maxConnections, resolved.requestTimeout);
     this.#outstanding = new Outstanding(resolved.maxOutstandingRecords, resolved.maxOutstandingBytes);
     this.#context = {
       options: resolved,
-      clock: resolved.clock,
+      clock: this.#time,
       client: this.#client,
       sender: this.#sender,
       events: this.events,
@@ -204,7 +208,7 @@ export class KinesisProducer {
         data,
         explicitHashKey,
         this.#recordSettings,
-        this.#options.clock.now(),
+        this.#time.now(),
       );
     } catch (error) {
       return Promise.reject(error);
@@ -272,7 +276,7 @@ export class KinesisProducer {
   /** Age in ms of the oldest user record not yet settled; 0 when none is. */
   getOldestRecordTimeInMillis(): number {
     const oldest = this.#outstanding.oldest();
-    return oldest === undefined ? 0 : this.#options.clock.now() - oldest.arrivedAt;
+    return oldest === undefined ? 0 : this.#time.now() - oldest.arrivedAt;
   }
 
   /**
@@ -405,4 +409,14 @@ export class KinesisProducer {
     const failure = error instanceof Error ? error : new KinesisKitError('INTERNAL', String(error));
     this.events.emit('producer.error', { error: failure, operation });
   }
+}
+
+/**
+ * The clock the pipeline runs on: milliseconds since the producer was created. Epoch milliseconds do not fit
+ * V8's small integers, so every timestamp stored on a record would be a separate heap number; these do for
+ * 24 days, which keeps the per-record hot path free of those allocations.
+ */
+function relativeClock(clock: Clock): Clock {
+  const epoch = clock.now();
+  return { now: () => clock.now() - epoch, sleep: (ms, signal) => clock.sleep(ms, signal) };
 }
