@@ -1,3 +1,4 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { ManualClock, ShutdownError, ValidationError } from '@kinesis-kit/core';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -145,6 +146,27 @@ describe('KinesisConsumer (scheduler, with an in-memory lease store and a manual
     await stopping;
     expect(stopped).toBe(true);
     expect((await store.getLease('shardId-000000000000'))?.leaseOwner).toBe('w');
+    expect(clock.sleeperCount).toBe(0);
+  });
+
+  it('a failed start rejects and leaves no timer running', async () => {
+    const clock = new ManualClock(0);
+    const store = new InMemoryLeaseStore();
+    store.initialize = async () => {
+      throw new Error('AccessDeniedException');
+    };
+    const consumer = new KinesisConsumer({
+      streamName: 's',
+      applicationName: 'app',
+      processor: Collect,
+      kinesisClient: new KinesisClient({ region: 'us-east-1' }),
+      leaseStore: store,
+      clock,
+      logger: silentLogger,
+      metricsLevel: 'SUMMARY',
+      cloudWatchClient: new CloudWatchClient({ region: 'us-east-1' }),
+    });
+    await expect(consumer.start()).rejects.toThrow('AccessDeniedException');
     expect(clock.sleeperCount).toBe(0);
   });
 

@@ -59,6 +59,8 @@ export class KinesisConsumer {
   readonly #background = new AbortController();
   #loops: Promise<void>[] = [];
   #startPromise: Promise<void> | undefined;
+  /** The start itself, without the clean-up on failure that `#startPromise` adds (which awaits shutdown). */
+  #starting: Promise<void> | undefined;
   #shutdownPromise: Promise<void> | undefined;
   #signalHandler: (() => void) | undefined;
 
@@ -208,7 +210,15 @@ export class KinesisConsumer {
     if (this.#startPromise === undefined && this.#shutdownPromise !== undefined) {
       return Promise.reject(new ShutdownError('This consumer has been shut down; create a new one to start again'));
     }
-    this.#startPromise ??= this.#start();
+    if (this.#startPromise === undefined) {
+      const starting = this.#start();
+      this.#starting = starting;
+      this.#startPromise = starting.catch(async (error: unknown) => {
+        // A failed start leaves nothing running: no timer may keep the process alive behind a rejection.
+        await this.shutdown();
+        throw error;
+      });
+    }
     return this.#startPromise;
   }
 
@@ -268,7 +278,7 @@ export class KinesisConsumer {
     });
     // Cancel a start in progress and let it settle, so nothing starts behind our back.
     this.#background.abort();
-    await this.#startPromise?.catch(() => undefined);
+    await this.#starting?.catch(() => undefined);
     this.#coordinator.stopTaking();
     const running = [...this.#shards.values()];
     const finished = await this.#within(
