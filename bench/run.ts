@@ -86,7 +86,11 @@ function report(
   const verdicts = targets.map((target) => {
     const r = ratio(results, target);
     const met = r !== undefined && r >= target.atLeast;
-    return `  ${met ? 'met ' : 'MISS'}  ${target.operation} ${target.input}: ${target.ours} / ${target.baseline} = ${r === undefined ? '?' : r.toFixed(2)}× (target ≥ ${target.atLeast}×)`;
+    const floor = target.floor && find(results, target.floor.operation, target.input, target.floor.implementation);
+    const baseline = find(results, target.operation, target.input, target.baseline);
+    const ceiling =
+      floor && baseline ? `, at most ${(floor.recordsPerSecond / baseline.recordsPerSecond).toFixed(2)}× possible` : '';
+    return `  ${met ? 'met ' : 'MISS'}  ${target.operation} ${target.input}: ${target.ours} / ${target.baseline} = ${r === undefined ? '?' : r.toFixed(2)}× (target ≥ ${target.atLeast}×${ceiling})`;
   });
   return [`## ${suite}`, description, '', table(rows), '', 'Targets:', ...verdicts].join('\n');
 }

@@ -43,6 +43,11 @@ export interface BenchmarkTarget {
   baseline: string;
   /** The ratio ours/baseline we aim for. */
   atLeast: number;
+  /**
+   * A row (same input) for work ours cannot avoid, such as hashing; its ratio to the baseline is
+   * the most any implementation could reach, and is printed beside the target.
+   */
+  floor?: { operation: string; implementation: string };
 }
 
 export interface BenchmarkSuiteOutput {
