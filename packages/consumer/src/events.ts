@@ -7,9 +7,7 @@ export type LeaseLostReason =
   /** Renewals did not get through for `failoverTimeMillis` (network, throttling, a stalled event loop). */
   | 'expired'
   /** A checkpoint write failed its condition. */
-  | 'checkpoint-failed'
-  /** The lease was deleted (its shard finished and its children started). */
-  | 'deleted';
+  | 'checkpoint-failed';
 
 /** Why a shard consumer stopped. */
 export type ShardShutdownReason = 'SHARD_END' | 'LEASE_LOST' | 'REQUESTED';

@@ -137,6 +137,12 @@ export class KinesisConsumer {
         );
       }
     });
+    // A finished shard's children have just been given leases: take them now rather than at the next
+    // scheduled round (up to (failover + epsilon) × 2 later), and wake children already held here.
+    this.#events.on('shard.ended', ({ payload }) => {
+      for (const running of this.#shards.values()) running.consumer.parentFinished(payload.shardId);
+      if (this.#shutdownPromise === undefined) void this.#coordinator.takeNow();
+    });
     if (resolved.metricsLevel !== 'NONE') {
       let cloudWatch = options.cloudWatchClient;
       if (cloudWatch === undefined) {

@@ -226,6 +226,28 @@ describe('ShardConsumer', () => {
     expect(processor.calls[0]).toBe('initialize@TRIM_HORIZON');
   });
 
+  it('a parent finishing in this process wakes its waiting child at once', async () => {
+    const store = new InMemoryLeaseStore();
+    await store.createLeaseIfNotExists(newLease({ leaseKey: 'p1', checkpoint: new ExtendedSequenceNumber('3') }));
+    const lease = newLease({ leaseKey: 's', checkpoint: ExtendedSequenceNumber.TRIM_HORIZON, parentShardIds: ['p1'] });
+    const processor = new Log();
+    const { consumer, clock } = setup({ store, lease, processor, batches: [batch([rec('1')], true)] });
+    const done = consumer.start();
+    await clock.whenSleeping();
+    consumer.parentFinished('some-other-shard');
+    await new Promise((r) => setImmediate(r));
+    expect(consumer.state).toBe('WAITING_ON_PARENT_SHARDS');
+    const parent = (await store.getLease('p1')) as Lease;
+    await store.updateCheckpoint(parent, {
+      checkpoint: ExtendedSequenceNumber.SHARD_END,
+      pendingCheckpoint: undefined,
+      pendingCheckpointState: undefined,
+    });
+    consumer.parentFinished('p1');
+    expect(await done).toBe('SHARD_END');
+    expect(clock.now()).toBe(0);
+  });
+
   it('a lease lost while processing: leaseLost after the call in flight, nothing else', async () => {
     const processor = new Log();
     const { consumer, released } = setup({ processor, batches: [batch([rec('1')])] });

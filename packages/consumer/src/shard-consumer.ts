@@ -68,6 +68,7 @@ export class ShardConsumer {
   #checkpointer: Checkpointer | undefined;
   #shardEndedCalled = false;
   #done: Promise<ShardShutdownReason> | undefined;
+  #parentWake = new AbortController();
 
   constructor(options: ShardConsumerOptions) {
     this.#o = options;
@@ -88,6 +89,16 @@ export class ShardConsumer {
   leaseLost(): void {
     this.#reason = 'LEASE_LOST';
     this.#stop.abort();
+  }
+
+  /**
+   * A parent shard finished in this process: re-check the parents now instead of at the next poll, so a
+   * child does not sit out `parentShardPollIntervalMillis` after every reshard.
+   */
+  parentFinished(parentShardId: string): void {
+    if (this.#state === 'WAITING_ON_PARENT_SHARDS' && this.#o.lease.parentShardIds.includes(parentShardId)) {
+      this.#parentWake.abort();
+    }
   }
 
   /** Graceful shutdown: stop fetching, let the processor checkpoint, release the lease. */
@@ -162,7 +173,7 @@ export class ShardConsumer {
         if (blocking.length === 0) return;
         if (!reported) events.emit('shard.blocked', { shardId: this.shardId, parentShardIds: blocking });
         reported = true;
-        await this.#sleep(config.parentShardPollIntervalMillis);
+        await this.#sleepUntilParentsMayHaveFinished(config.parentShardPollIntervalMillis);
       } catch (error) {
         if (error instanceof AbortError) throw error;
         events.emit('error', { operation: 'BlockOnParentShard', error, shardId: this.shardId });
@@ -378,6 +389,16 @@ export class ShardConsumer {
 
   #throwIfStopped(): void {
     if (this.#stop.signal.aborted) throw new AbortError('Stopped', { shardId: this.shardId });
+  }
+
+  async #sleepUntilParentsMayHaveFinished(ms: number): Promise<void> {
+    const wake = this.#parentWake.signal;
+    try {
+      await this.#o.config.clock.sleep(ms, AbortSignal.any([this.#stop.signal, wake]));
+    } catch (error) {
+      if (this.#stop.signal.aborted || !wake.aborted) throw error;
+      this.#parentWake = new AbortController();
+    }
   }
 
   #sleep(ms: number): Promise<void> {

@@ -91,6 +91,17 @@ describe('LeaseRenewer', () => {
     );
   });
 
+  it('a checkpoint write that fails for another reason rejects with CHECKPOINT_FAILED and keeps the lease', async () => {
+    const { store, renewer, token, lost } = await setup();
+    store.updateCheckpoint = async () => {
+      throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    };
+    const attempt = renewer.checkpointWriter('s-1', token).write(write('42'));
+    await expect(attempt).rejects.toMatchObject({ code: 'CHECKPOINT_FAILED', retriable: true });
+    expect(lost).toEqual([]);
+    expect(renewer.heldLeases()).toHaveLength(1);
+  });
+
   it('a checkpoint after a steal fails with ShutdownError and drops the lease', async () => {
     const { store, renewer, token, lost } = await setup();
     const current = (await store.getLease('s-1')) as Lease;

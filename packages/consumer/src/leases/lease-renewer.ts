@@ -1,4 +1,4 @@
-import { type Clock, isThrottlingError, retry, ShutdownError } from '@kinesis-kit/core';
+import { type Clock, isRetriable, isThrottlingError, KinesisKitError, retry, ShutdownError } from '@kinesis-kit/core';
 import type { CheckpointState, CheckpointWriter } from '../checkpointer.js';
 import { RENEWAL_RETRIES } from '../defaults.js';
 import type { ConsumerEventEmitter, LeaseLostReason } from '../events.js';
@@ -158,11 +158,6 @@ export class LeaseRenewer {
     });
   }
 
-  /** Stops holding the lease without writing anything (it was deleted, or the worker is stopping). */
-  forget(leaseKey: string, reason: LeaseLostReason): void {
-    this.#drop(leaseKey, reason);
-  }
-
   /** Stops holding the lease silently (it was deleted on purpose after its shard finished). */
   remove(leaseKey: string): void {
     this.#held.delete(leaseKey);
@@ -184,11 +179,21 @@ export class LeaseRenewer {
       }
       const started = clock.now();
       // Throttling is retried here, inside the lock, so the renewer cannot slip a counter bump in between.
-      const updated = await retry(() => store.updateCheckpoint(held.lease, state), {
-        maxAttempts: 10,
-        classify: (error) => (isThrottlingError(error) ? 'throttling' : 'client'),
-        clock,
-      });
+      let updated: Lease | undefined;
+      try {
+        updated = await retry(() => store.updateCheckpoint(held.lease, state), {
+          maxAttempts: 10,
+          classify: (error) => (isThrottlingError(error) ? 'throttling' : 'client'),
+          clock,
+        });
+      } catch (error) {
+        // Not a verdict on ownership (that is a failed condition, below): the lease is still held.
+        throw new KinesisKitError('CHECKPOINT_FAILED', `Writing the checkpoint of ${leaseKey} failed`, {
+          retriable: isRetriable(error),
+          cause: error,
+          shardId: leaseKey,
+        });
+      }
       if (updated === undefined) {
         this.#drop(leaseKey, 'checkpoint-failed');
         throw new ShutdownError(`Cannot checkpoint ${leaseKey}: the lease was taken by another worker`, {
