@@ -57,6 +57,27 @@ describe('PollingFetcher', () => {
     await expect(fetcher.start(ExtendedSequenceNumber.AT_TIMESTAMP)).rejects.toThrow(/no timestamp/);
   });
 
+  it('starts AT_TIMESTAMP checkpoints at the configured timestamp (the lease stores none)', async () => {
+    kinesis.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it' });
+    const clock = new ManualClock(0);
+    const fetcher = new PollingFetcher({
+      client: new KinesisClient({ region: 'us-east-1' }),
+      streamName: 's',
+      shardId: 'shardId-000000000000',
+      hashKeyRange: undefined,
+      maxRecords: 100,
+      idleTimeBetweenReadsInMillis: 1_000,
+      initialTimestamp: new Date(1_700_000_000_000),
+      clock,
+      events: new TypedEventEmitter<ConsumerEvents>({ clock }),
+    });
+    await fetcher.start(ExtendedSequenceNumber.AT_TIMESTAMP);
+    expect(kinesis.commandCalls(GetShardIteratorCommand)[0]?.args[0].input).toMatchObject({
+      ShardIteratorType: 'AT_TIMESTAMP',
+      Timestamp: new Date(1_700_000_000_000),
+    });
+  });
+
   it('paces calls: 200 ms apart while behind, idle time apart when caught up', async () => {
     kinesis.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it' });
     const behind = {
