@@ -7,7 +7,6 @@ import { UserRecord } from './user-record.js';
 function userRecord(partitionKey: string, bytes: number, deadline = 100): UserRecord {
   const data = new Uint8Array(bytes).fill(7);
   return new UserRecord(
-    's',
     partitionKey,
     data,
     undefined,

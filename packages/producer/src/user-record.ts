@@ -20,7 +20,6 @@ const STREAM_NAME = /^[a-zA-Z0-9_.-]+$/;
  * internal: the pipeline moves it between aggregates, shards and attempts.
  */
 export class UserRecord {
-  readonly streamName: string;
   readonly partitionKey: string;
   readonly data: Uint8Array;
   /** The explicit hash key the user gave, if any (what the aggregate stores). */
@@ -45,7 +44,6 @@ export class UserRecord {
   reject: (error: Error) => void = noop;
 
   constructor(
-    streamName: string,
     partitionKey: string,
     data: Uint8Array,
     explicitHashKey: bigint | undefined,
@@ -55,7 +53,6 @@ export class UserRecord {
     deadline: number,
     expiresAt: number,
   ) {
-    this.streamName = streamName;
     this.partitionKey = partitionKey;
     this.data = data;
     this.explicitHashKey = explicitHashKey;
@@ -143,7 +140,7 @@ export function createUserRecord(
   }
   const expiresAt = now + settings.recordTtl;
   const deadline = Math.min(now + settings.recordMaxBufferedTime, expiresAt);
-  return new UserRecord(streamName, partitionKey, data, ehk, ehk ?? keyInfo.hashKey, size, now, deadline, expiresAt);
+  return new UserRecord(partitionKey, data, ehk, ehk ?? keyInfo.hashKey, size, now, deadline, expiresAt);
 }
 
 // One executor for every record's promise instead of a closure per record: the executor runs synchronously
