@@ -259,6 +259,26 @@ describe('ShardConsumer', () => {
     expect(released()).toBe(0);
   });
 
+  it('retries a failing initialize with backoff, and a processor never initialized is not told of the loss', async () => {
+    class FailingInit extends Log {
+      override async initialize(): Promise<void> {
+        this.calls.push('initialize');
+        throw new Error('not ready');
+      }
+    }
+    const processor = new FailingInit();
+    const { consumer, clock, seen } = setup({ processor, batches: [batch([rec('1')])] });
+    const done = consumer.start();
+    await clock.whenSleeping();
+    await clock.advance(100);
+    await clock.whenSleeping();
+    expect(processor.calls).toEqual(['initialize', 'initialize']);
+    expect(seen.filter((t) => t === 'processor.error')).toHaveLength(2);
+    consumer.leaseLost();
+    expect(await done).toBe('LEASE_LOST');
+    expect(processor.calls).toEqual(['initialize', 'initialize']);
+  });
+
   it('an already finished shard only makes sure its children have leases', async () => {
     const processor = new Log();
     const lease = newLease({ leaseKey: 's', checkpoint: ExtendedSequenceNumber.SHARD_END });

@@ -67,6 +67,8 @@ export class ShardConsumer {
   #state: ShardConsumerState = 'WAITING_ON_PARENT_SHARDS';
   #checkpointer: Checkpointer | undefined;
   #shardEndedCalled = false;
+  /** Whether `initialize` succeeded: only then is the processor told how its shard ends. */
+  #initialized = false;
   #done: Promise<ShardShutdownReason> | undefined;
   #parentWake = new AbortController();
 
@@ -143,7 +145,7 @@ export class ShardConsumer {
 
   async #finish(reason: ShardShutdownReason): Promise<void> {
     const checkpointer = this.#checkpointer;
-    const canTell = checkpointer !== undefined && !this.#shardEndedCalled;
+    const canTell = checkpointer !== undefined && this.#initialized && !this.#shardEndedCalled;
     if (reason === 'REQUESTED') {
       if (canTell) await this.#call('shutdownRequested', () => this.#o.processor.shutdownRequested({ checkpointer }));
       if (this.#reason !== 'LEASE_LOST')
@@ -218,6 +220,7 @@ export class ShardConsumer {
         attempt,
       );
       if (ok) {
+        this.#initialized = true;
         events.emit('shard.initialized', {
           shardId: this.shardId,
           checkpoint: lease.checkpoint.toString(),
