@@ -7,10 +7,11 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { codecSuite } from './codec.js';
+import { producerSuite } from './producer.js';
 import type { BenchmarkResult, BenchmarkSettings, BenchmarkSuite, BenchmarkTarget } from './suite.js';
 
 /** Every suite `pnpm bench` knows; add producer and consumer suites here. */
-const SUITES: readonly BenchmarkSuite[] = [codecSuite];
+const SUITES: readonly BenchmarkSuite[] = [codecSuite, producerSuite];
 
 interface Environment {
   node: string;
