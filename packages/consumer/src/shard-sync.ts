@@ -137,6 +137,12 @@ export class ShardSyncer {
       for (const init of computeLeasesToCreate(map.shards, keys, initialPositionInStream)) {
         if (await this.#create(init, signal)) created++;
       }
+      // Leases written by KCL versions before 2.3 have no hash range; fill it in, as the KCL's auditor does.
+      for (const lease of leases) {
+        const shard = lease.hashKeyRange === undefined ? map.shard(lease.leaseKey) : undefined;
+        if (shard !== undefined)
+          await store.updateLeaseMetaInfo(lease.leaseKey, { hashKeyRange: rangeOf(shard) }, signal);
+      }
       success = true;
       return created;
     } finally {

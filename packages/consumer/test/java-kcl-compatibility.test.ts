@@ -175,6 +175,9 @@ it('resumes at checkpoints written by Java KCL 2.x workers (inside an aggregate 
   expect(item1?.checkpoint?.S).toBe(put1[1]?.SequenceNumber);
   expect(item1?.pendingCheckpoint).toBeUndefined(); // a full checkpoint clears the pending one, as in the KCL
   expect(item1?.pendingCheckpointState).toBeUndefined();
+  // The Java item had no hash range (as before KCL 2.3): shard sync filled it in from ListShards.
+  expect(item1?.startingHashKey?.S).toMatch(/^\d+$/);
+  expect(item1?.endingHashKey?.S).toBe('340282366920938463463374607431768211455');
   const other = await get('java-host-1:1a2b3c4d');
   expect(other).toEqual(javaItems[2]);
   const { Items = [] } = await dynamo.send(new ScanCommand({ TableName: applicationName }));
