@@ -1,5 +1,11 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  KinesisClient,
+  ListShardsCommand,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-kinesis';
 import { ManualClock, ShutdownError, ValidationError } from '@kinesis-kit/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -168,6 +174,22 @@ describe('KinesisConsumer (scheduler, with an in-memory lease store and a manual
     });
     await expect(consumer.start()).rejects.toThrow('AccessDeniedException');
     expect(clock.sleeperCount).toBe(0);
+  });
+
+  it('fails start when the stream does not exist', async () => {
+    kinesis
+      .on(ListShardsCommand)
+      .rejects(new ResourceNotFoundException({ message: 'Stream s not found', $metadata: {} }));
+    const consumer = new KinesisConsumer({
+      streamName: 's',
+      applicationName: 'app',
+      processor: Collect,
+      kinesisClient: new KinesisClient({ region: 'us-east-1' }),
+      leaseStore: new InMemoryLeaseStore(),
+      logger: silentLogger,
+      metricsLevel: 'NONE',
+    });
+    await expect(consumer.start()).rejects.toMatchObject({ code: 'STREAM_NOT_FOUND', streamName: 's' });
   });
 
   it('cannot be started after shutdown', async () => {

@@ -5,6 +5,7 @@ import {
   type EventEnvelope,
   type EventListener,
   type EventType,
+  KinesisKitError,
   retry,
   ShutdownError,
   TypedEventEmitter,
@@ -246,6 +247,13 @@ export class KinesisConsumer {
     try {
       await retry(({ signal: s }) => this.#syncer.syncShards(s), { maxAttempts: 3, clock, signal });
     } catch (error) {
+      if (error instanceof Error && error.name === 'ResourceNotFoundException') {
+        // Nothing to consume, ever: a wrong name or region should fail start, not idle with warnings.
+        throw new KinesisKitError('STREAM_NOT_FOUND', `Stream ${this.options.streamName} does not exist`, {
+          cause: error,
+          streamName: this.options.streamName,
+        });
+      }
       // Leases may already exist; the periodic sync tries again.
       this.#events.emit('error', { operation: 'ShardSyncTask', error });
       logger.warn('The first shard sync failed; it will be retried', { error });
