@@ -268,7 +268,7 @@ export class KinesisConsumer {
     );
     if (handleSignals) {
       this.#signalHandler = () => {
-        void this.shutdown();
+        this.shutdown().catch((error: unknown) => logger.error('Shutdown on signal failed', { error }));
       };
       process.once('SIGTERM', this.#signalHandler);
       process.once('SIGINT', this.#signalHandler);
@@ -365,9 +365,14 @@ export class KinesisConsumer {
       config: o,
       events: this.#events,
     });
-    const done = consumer.start().finally(() => {
-      if (this.#shards.get(lease.leaseKey)?.consumer === consumer) this.#shards.delete(lease.leaseKey);
-    });
+    const done = consumer
+      .start()
+      .catch((error: unknown) => {
+        this.#events.emit('error', { operation: 'ShardConsumer', error, shardId: lease.leaseKey });
+      })
+      .finally(() => {
+        if (this.#shards.get(lease.leaseKey)?.consumer === consumer) this.#shards.delete(lease.leaseKey);
+      });
     this.#shards.set(lease.leaseKey, { consumer, token, done });
   }
 
