@@ -12,6 +12,7 @@ const alias = [
   { find: /^@kinesis-kit\/local-stack$/, replacement: here('./packages/local-stack/src/index.ts') },
   { find: /^@kinesis-kit\/producer$/, replacement: here('./packages/producer/src/index.ts') },
   { find: /^@kinesis-kit\/consumer$/, replacement: here('./packages/consumer/src/index.ts') },
+  { find: /^@kinesis-kit\/cli$/, replacement: here('./packages/cli/src/index.ts') },
 ];
 
 export default defineConfig({
@@ -30,7 +31,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['packages/*/test/**/*.test.ts'],
+          include: ['packages/*/test/**/*.test.ts', 'examples/test/**/*.test.ts'],
           // One local stack (kinesis-mock, kinesalite, dynalite) for the whole run; tests use fresh stream names.
           globalSetup: [here('./packages/local-stack/src/vitest-global-setup.ts')],
           testTimeout: 60_000,
