@@ -188,15 +188,11 @@ export class KinesisProducer {
         streamOrRecord.explicitHashKey,
       );
     }
-    return this.#add(streamOrRecord, partitionKey as string, data, explicitHashKey);
+    return this.#add(streamOrRecord, partitionKey, data, explicitHashKey);
   }
 
-  #add(
-    streamName: string,
-    partitionKey: string,
-    data: unknown,
-    explicitHashKey: string | bigint | undefined,
-  ): Promise<UserRecordResult> {
+  // Arguments are `unknown` on purpose: JavaScript callers can pass anything, and validation says what is wrong.
+  #add(streamName: string, partitionKey: unknown, data: unknown, explicitHashKey: unknown): Promise<UserRecordResult> {
     if (this.#destroying !== undefined) {
       return Promise.reject(new ShutdownError('The producer is being destroyed; no more records are accepted'));
     }

@@ -42,6 +42,9 @@ describe('createUserRecord', () => {
     [{ streamName: 's', partitionKey: 'k'.repeat(257), data: 'x' }, 'partitionKey'],
     [{ streamName: 's', partitionKey: 'k', data: 42 }, 'data'],
     [{ streamName: 's', partitionKey: 'k', data: 'x', explicitHashKey: '-1' }, 'explicitHashKey'],
+    [{ streamName: 's', partitionKey: 'k', data: 'x', explicitHashKey: 5 }, 'explicitHashKey'],
+    [{ streamName: 42, partitionKey: 'k', data: 'x' }, 'streamName'],
+    [{ streamName: 's', partitionKey: undefined, data: 'x' }, 'partitionKey'],
     [{ streamName: 's', partitionKey: 'k', data: 'x', explicitHashKey: (1n << 128n).toString() }, 'explicitHashKey'],
   ])('rejects %j with a ValidationError on %s', (input, field) => {
     try {

@@ -95,14 +95,14 @@ export interface UserRecordSettings {
  * @throws {@link ValidationError} naming the field, the rule and the value.
  */
 export function createUserRecord(
-  streamName: string,
-  partitionKey: string,
+  streamName: unknown,
+  partitionKey: unknown,
   raw: unknown,
-  explicitHashKey: string | bigint | undefined,
+  explicitHashKey: unknown,
   settings: UserRecordSettings,
   now: number,
 ): UserRecord {
-  if (typeof streamName !== 'string' || !settings.knownStream(streamName)) validateStreamName(streamName);
+  if (typeof streamName !== 'string' || !settings.knownStream(streamName)) assertStreamName(streamName);
   if (typeof partitionKey !== 'string' || partitionKey.length === 0 || partitionKey.length > MAX_PARTITION_KEY_LENGTH) {
     throw new ValidationError(
       `partitionKey must be a string of 1 to ${MAX_PARTITION_KEY_LENGTH} characters, got ${describeValue(partitionKey)}`,
@@ -130,6 +130,11 @@ export function createUserRecord(
   let ehk: bigint | undefined;
   if (explicitHashKey !== undefined) {
     try {
+      if (typeof explicitHashKey !== 'string' && typeof explicitHashKey !== 'bigint') {
+        throw new ValidationError(
+          `explicitHashKey must be a decimal string or a bigint, got ${describeValue(explicitHashKey)}`,
+        );
+      }
       ehk = parseExplicitHashKey(explicitHashKey);
     } catch (error) {
       if (error instanceof ValidationError) {
@@ -163,7 +168,7 @@ export function promiseFor(record: UserRecord): Promise<UserRecordResult> {
 
 function noop(): void {}
 
-function validateStreamName(streamName: unknown): void {
+function assertStreamName(streamName: unknown): asserts streamName is string {
   if (
     typeof streamName !== 'string' ||
     streamName.length === 0 ||
