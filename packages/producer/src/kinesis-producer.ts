@@ -1,3 +1,5 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { Writable } from 'node:stream';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -10,6 +12,7 @@ import {
   TypedEventEmitter,
   ValidationError,
 } from '@kinesis-kit/core';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { HASH_KEY_CACHE_SIZE } from './defaults.js';
 import { BufferFullError } from './errors.js';
 import type { ProducerEventEmitter } from './events.js';
@@ -91,6 +94,13 @@ export class KinesisProducer {
         ...(resolved.credentials === undefined ? {} : { credentials: resolved.credentials }),
         // Retries are per record, here; an SDK retry of a whole call would resend records that succeeded.
         maxAttempts: 1,
+        // HTTP/1.1 keep-alive with one socket per allowed call, like the KPL's connection pool. The SDK's
+        // default Kinesis handler (HTTP/2 with a session per request, for SubscribeToShard) costs a handshake
+        // per call and is not spoken by every endpoint (kinesalite).
+        requestHandler: new NodeHttpHandler({
+          httpAgent: new HttpAgent({ keepAlive: true, maxSockets: resolved.maxConnections }),
+          httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: resolved.maxConnections }),
+        }),
       });
       this.#client = this.#ownedClient;
     } else {
