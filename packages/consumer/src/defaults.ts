@@ -77,3 +77,9 @@ export const VERY_OLD_LEASE_MULTIPLIER = 3;
 
 /** Longest wait for processors in a graceful shutdown (the KCL's final graceful-shutdown wait). */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 60_000;
+
+/**
+ * Batches fetched ahead while the processor works (KCL `maxPendingProcessRecordsInput`). One, not the KCL's
+ * 3–4: a GetRecords response can be 10 MiB, and one batch ahead already hides the fetch time.
+ */
+export const DEFAULT_MAX_PENDING_PROCESS_RECORDS_INPUT = 1;

@@ -19,6 +19,7 @@ import type { LeaseStore } from './leases/lease-store.js';
 import { CloudWatchMetricsPublisher } from './metrics/cloudwatch-metrics-publisher.js';
 import { type KinesisConsumerOptions, type ResolvedConsumerOptions, resolveConsumerOptions } from './options.js';
 import { PollingFetcher } from './retrieval/polling-fetcher.js';
+import { PrefetchingFetcher } from './retrieval/prefetching-fetcher.js';
 import type { RecordsFetcherFactory } from './retrieval/records-fetcher.js';
 import { ShardConsumer } from './shard-consumer.js';
 import { ShardSyncer } from './shard-sync.js';
@@ -163,8 +164,8 @@ export class KinesisConsumer {
     }
     const initialTimestamp =
       typeof resolved.initialPositionInStream === 'object' ? resolved.initialPositionInStream.timestamp : undefined;
-    this.#fetcherFactory = (target) =>
-      new PollingFetcher({
+    this.#fetcherFactory = (target) => {
+      const polling = new PollingFetcher({
         ...target,
         client: this.#kinesis,
         maxRecords: resolved.maxRecords,
@@ -173,6 +174,9 @@ export class KinesisConsumer {
         clock,
         events: this.#events,
       });
+      const ahead = resolved.maxPendingProcessRecordsInput;
+      return ahead > 0 ? new PrefetchingFetcher(polling, ahead) : polling;
+    };
   }
 
   /** Listens to one event type. Returns a function that stops listening. */

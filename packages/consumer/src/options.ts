@@ -15,6 +15,7 @@ import {
   DEFAULT_LEASE_CLEANUP_INTERVAL_MILLIS,
   DEFAULT_MAX_LEASES_FOR_WORKER,
   DEFAULT_MAX_LEASES_TO_STEAL_AT_ONE_TIME,
+  DEFAULT_MAX_PENDING_PROCESS_RECORDS_INPUT,
   DEFAULT_MAX_PROCESS_RECORDS_ATTEMPTS,
   DEFAULT_MAX_RECORDS,
   DEFAULT_METRICS_BUFFER_TIME_MILLIS,
@@ -85,6 +86,10 @@ export interface KinesisConsumerOptions {
    * as the service's 5 calls/s/shard allow. @defaultValue 1 500
    */
   readonly idleTimeBetweenReadsInMillis?: number;
+  /**
+   * Batches read ahead while `processRecords` runs, 0 to 10; 0 reads only when asked. @defaultValue 1
+   */
+  readonly maxPendingProcessRecordsInput?: number;
   /** Call `processRecords` for empty batches too. @defaultValue false */
   readonly callProcessRecordsEvenForEmptyRecordList?: boolean;
   /** Delete leases of finished shards once their children have started. @defaultValue true */
@@ -148,6 +153,7 @@ export interface ResolvedConsumerOptions {
   readonly shardSyncIntervalMillis: number;
   readonly maxRecords: number;
   readonly idleTimeBetweenReadsInMillis: number;
+  readonly maxPendingProcessRecordsInput: number;
   readonly callProcessRecordsEvenForEmptyRecordList: boolean;
   readonly cleanupLeasesUponShardCompletion: boolean;
   readonly leaseCleanupIntervalMillis: number;
@@ -252,6 +258,14 @@ export function resolveConsumerOptions(options: KinesisConsumerOptions): Resolve
       'idleTimeBetweenReadsInMillis',
       DEFAULT_IDLE_TIME_BETWEEN_READS_IN_MILLIS,
       0,
+    ),
+    maxPendingProcessRecordsInput: wholeNumber(
+      options.maxPendingProcessRecordsInput,
+      'maxPendingProcessRecordsInput',
+      DEFAULT_MAX_PENDING_PROCESS_RECORDS_INPUT,
+      0,
+      false,
+      10,
     ),
     callProcessRecordsEvenForEmptyRecordList: bool(
       options.callProcessRecordsEvenForEmptyRecordList,

@@ -90,7 +90,7 @@ export class ShardConsumer {
   /** The lease is gone: stop at once (after the processor call in flight) and tell the processor. */
   leaseLost(): void {
     this.#reason = 'LEASE_LOST';
-    this.#stop.abort();
+    this.#halt();
   }
 
   /**
@@ -106,8 +106,14 @@ export class ShardConsumer {
   /** Graceful shutdown: stop fetching, let the processor checkpoint, release the lease. */
   requestShutdown(): Promise<ShardShutdownReason> {
     this.#reason ??= 'REQUESTED';
-    this.#stop.abort();
+    this.#halt();
     return this.start();
+  }
+
+  /** No batch is delivered after a stop, so reading ahead stops at once, even under a processor that hangs. */
+  #halt(): void {
+    this.#stop.abort();
+    this.#o.fetcher.stop();
   }
 
   async #run(): Promise<ShardShutdownReason> {
