@@ -12,12 +12,12 @@ export type LeaseLostReason =
 /** Why a shard consumer stopped. */
 export type ShardShutdownReason = 'SHARD_END' | 'LEASE_LOST' | 'REQUESTED';
 
+// A type alias, not an interface: only an alias is assignable to the emitter's `Record<string, unknown>`
+// bound without an index signature, and the index signature would stop `switch (event.type)` from narrowing.
 /**
  * Every event a {@link KinesisConsumer} emits, by type. Each arrives in core's envelope
  * `{ id, type, timestamp, payload }`; `consumer.onAny` sees them all (the metrics publisher is one such listener).
  */
-// A type alias, not an interface: only an alias is assignable to the emitter's `Record<string, unknown>`
-// bound without an index signature, and the index signature would stop `switch (event.type)` from narrowing.
 export type ConsumerEvents = {
   'consumer.started': {
     readonly workerIdentifier: string;
