@@ -52,6 +52,7 @@ describe('classifyError', () => {
     ['ETIMEDOUT', nodeError('ETIMEDOUT'), 'transient'],
     ['EPIPE', nodeError('EPIPE'), 'transient'],
     ['EAI_AGAIN', nodeError('EAI_AGAIN'), 'transient'],
+    ['an HTTP/2 protocol error', nodeError('ERR_HTTP2_ERROR', 'Protocol error'), 'transient'],
     ['a network code one cause deep', new Error('fetch failed', { cause: nodeError('ECONNRESET') }), 'transient'],
     ['the SDK request TimeoutError', Object.assign(new Error('timed out'), { name: 'TimeoutError' }), 'transient'],
     ['RequestTimeout', serviceError('RequestTimeout', 'client', 408), 'transient'],
