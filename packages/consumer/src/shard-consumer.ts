@@ -124,7 +124,8 @@ export class ShardConsumer {
         // Finished earlier (maybe by another worker that crashed before creating the children): only make
         // sure the children have leases.
         this.#state = 'SHUTTING_DOWN';
-        await this.#ensureChildLeases(undefined);
+        const childShardIds = await this.#ensureChildLeases(undefined);
+        events.emit('shard.ended', { shardId: this.shardId, childShardIds });
       } else {
         await this.#waitForParents();
         await this.#initialize();
