@@ -6,6 +6,7 @@ import { InMemoryLeaseStore } from './in-memory-lease-store.js';
 import { type Lease, newLease } from './lease.js';
 import { LeaseCoordinator } from './lease-coordinator.js';
 import { LeaseRenewer } from './lease-renewer.js';
+import type { LeaseStore } from './lease-store.js';
 
 const FAILOVER = 10_000;
 
@@ -176,5 +177,69 @@ describe('LeaseCoordinator timers', () => {
     await coordinator.stop();
     expect(clock.sleeperCount).toBe(0);
     expect((await store.getLease('s-1'))?.leaseCounter).toBe(7);
+  });
+});
+
+describe('exclusivity', () => {
+  it('a worker cut off from the table gives its lease up before a peer can take it', async () => {
+    const clock = new ManualClock(0);
+    const store = new InMemoryLeaseStore();
+    await store.createLeaseIfNotExists(newLease({ leaseKey: 's-1', checkpoint: ExtendedSequenceNumber.TRIM_HORIZON }));
+    const events = new TypedEventEmitter<ConsumerEvents>({ clock });
+    const timeline: string[] = [];
+    let lostAt = Number.NaN;
+    let takenAt = Number.NaN;
+    events.on('lease.lost', ({ payload, timestamp }) => {
+      timeline.push(`${timestamp}:${payload.workerIdentifier}:lost:${payload.reason}`);
+      if (payload.workerIdentifier === 'a') lostAt = timestamp;
+    });
+    events.on('lease.acquired', ({ payload, timestamp }) => {
+      timeline.push(`${timestamp}:${payload.workerIdentifier}:acquired`);
+      if (payload.workerIdentifier === 'b') takenAt = timestamp;
+    });
+    // a is cut off from the table (a network partition): every call fails, none reaches the table.
+    let partitioned = false;
+    const cut = <T>(call: () => Promise<T>): Promise<T> =>
+      partitioned ? Promise.reject(Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' })) : call();
+    const aStore: LeaseStore = {
+      initialize: () => cut(() => store.initialize()),
+      listLeases: () => cut(() => store.listLeases()),
+      getLease: (key) => cut(() => store.getLease(key)),
+      createLeaseIfNotExists: (lease) => cut(() => store.createLeaseIfNotExists(lease)),
+      renewLease: (lease) => cut(() => store.renewLease(lease)),
+      takeLease: (lease, owner) => cut(() => store.takeLease(lease, owner)),
+      releaseLease: (lease) => cut(() => store.releaseLease(lease)),
+      updateCheckpoint: (lease, state) => cut(() => store.updateCheckpoint(lease, state)),
+      updateLeaseMetaInfo: (key, info) => cut(() => store.updateLeaseMetaInfo(key, info)),
+      deleteLease: (key) => cut(() => store.deleteLease(key)),
+    };
+    const coordinator = (workerIdentifier: string, s: LeaseStore) =>
+      new LeaseCoordinator({
+        store: s,
+        workerIdentifier,
+        failoverTimeMillis: FAILOVER,
+        epsilonMillis: 25,
+        maxLeasesForWorker: Number.POSITIVE_INFINITY,
+        maxLeasesToStealAtOneTime: 1,
+        enablePriorityLeaseAssignment: true,
+        clock,
+        events,
+        onLeaseAcquired: () => {},
+        onLeaseLost: () => {},
+      });
+    const a = coordinator('a', aStore);
+    await a.start();
+    await clock.advance(7_000);
+    const b = coordinator('b', store);
+    await b.start();
+    await clock.advance(5_000);
+    partitioned = true;
+    for (let t = 0; t < 80_000; t += 500) await clock.advance(500);
+    await Promise.all([a.stop(), b.stop()]);
+    expect(Number.isFinite(takenAt)).toBe(true);
+    // Expiry is judged from both sides with the same failover time: a gives up (its own last success +
+    // failover, checked every renew interval) before b can see the counter stand still for failover.
+    expect(lostAt).toBeLessThan(takenAt);
+    expect(timeline.filter((e) => e.includes(':a:lost:'))).toEqual([expect.stringContaining('expired')]);
   });
 });
