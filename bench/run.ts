@@ -1,13 +1,17 @@
 /**
  * Runs the benchmark suites and prints one table per suite: `pnpm bench [--suite codec]
- * [--time ms] [--warmup ms] [--rounds n] [--json file]`. Each suite measures its baseline in the same run, on
+ * [--time ms] [--warmup ms] [--rounds n] [--json file] [--report file] [--no-report]`. A run of every suite
+ * also writes `docs/benchmarks.md` and `docs/benchmarks.json` (a run of some suites only when `--report` names
+ * the page, so a partial run never overwrites the full report). Each suite measures its baseline in the same run, on
  * the same inputs, because on shared machines only ratios measured together mean anything.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { codecSuite } from './codec.js';
 import { producerSuite } from './producer.js';
+import { type BenchmarkRun, renderBenchmarkReport, type SuiteReport } from './report-writer.js';
 import type { BenchmarkResult, BenchmarkSettings, BenchmarkSuite, BenchmarkTarget } from './suite.js';
 
 /** Every suite `pnpm bench` knows; add producer and consumer suites here. */
@@ -104,6 +108,8 @@ async function main(): Promise<void> {
       warmup: { type: 'string', default: '300' },
       rounds: { type: 'string', default: '3' },
       json: { type: 'string' },
+      report: { type: 'string' },
+      'no-report': { type: 'boolean', default: false },
     },
   });
   const settings: BenchmarkSettings = {
@@ -132,19 +138,41 @@ async function main(): Promise<void> {
   console.log(`${env.cpu}, ${env.cores} cores, ${env.memoryGiB} GiB\n`);
 
   const results: BenchmarkResult[] = [];
+  const suites: SuiteReport[] = [];
   for (const suite of selected) {
     const output = await suite.run(settings);
     results.push(...output.results);
-    console.log(`${report(suite.name, output.description, output.results, output.targets)}\n`);
+    suites.push({ name: suite.name, ...output });
+    const figures = (output.figures ?? []).map((f) => `  ${f.name}: ${f.value}`);
+    console.log(`${[report(suite.name, output.description, output.results, output.targets), ...figures].join('\n')}\n`);
   }
 
+  const run: BenchmarkRun = {
+    generatedAt: new Date().toISOString(),
+    environment: env,
+    settings,
+    command: `pnpm bench${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
+    suites,
+  };
+  // `results` stays a flat list beside the suites, the shape --json has always written.
+  const json = `${JSON.stringify({ ...run, results }, null, 2)}\n`;
   if (values.json !== undefined) {
-    await writeFile(
-      values.json,
-      `${JSON.stringify({ generatedAt: new Date().toISOString(), environment: env, settings, results }, null, 2)}\n`,
-    );
+    await writeFile(values.json, json);
     console.log(`Results written to ${values.json}`);
   }
+  const page = values['no-report']
+    ? undefined
+    : (values.report ?? (values.suite === undefined ? DEFAULT_REPORT : undefined));
+  if (page !== undefined) {
+    await mkdir(dirname(page), { recursive: true });
+    await writeFile(page, renderBenchmarkReport(run));
+    const raw = `${page.replace(/\.md$/, '')}.json`;
+    if (raw !== values.json) await writeFile(raw, json);
+    console.log(`Report written to ${page} and ${raw}`);
+  }
 }
+
+/** Where a full run writes its report, relative to the repository root `pnpm bench` runs in. */
+const DEFAULT_REPORT = 'docs/benchmarks.md';
 
 await main();

@@ -55,6 +55,11 @@ export interface BenchmarkSuiteOutput {
   description: string;
   results: BenchmarkResult[];
   targets: BenchmarkTarget[];
+  /**
+   * Figures that are not throughputs, such as failover times or latency percentiles, printed under the table
+   * and in `docs/benchmarks.md` as name and value.
+   */
+  figures?: { name: string; value: string }[];
 }
 
 export interface BenchmarkSuite {
