@@ -1,2 +1,4 @@
-/** The `kinesis-kit` command line; its commands arrive in the next commits. */
-export const COMMAND_NAME = 'kinesis-kit';
+export { CliError, EXIT, UsageError } from './cli-error.js';
+export type { CliIo, GlobalOptions } from './context.js';
+export { COMMANDS, runCli } from './run-cli.js';
+export { runFromProcess } from './run-from-process.js';
