@@ -1,0 +1,66 @@
+/**
+ * One consumer worker of the chaos suite, in its own process so it can be SIGKILLed: configured from the
+ * environment, it prints one JSON line per batch (before checkpointing, so a kill between the two shows up as
+ * a duplicate the next owner explains) and per lease gained or lost.
+ */
+import { createDynamoDBClient, createKinesisClient } from '@kinesis-kit/local-stack';
+import { KinesisConsumer } from '../../src/kinesis-consumer.js';
+import { silentLogger } from '../../src/logger.js';
+import { type ProcessRecordsInput, RecordProcessor } from '../../src/record-processor.js';
+
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (value === undefined) throw new Error(`${name} is not set`);
+  return value;
+};
+
+const worker = env('WORKER_ID');
+const print = (line: Record<string, unknown>): void => {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+};
+
+class LoggingProcessor extends RecordProcessor {
+  #shardId = '?';
+  override async initialize(input: { shardId: string }): Promise<void> {
+    this.#shardId = input.shardId;
+  }
+  async processRecords(input: ProcessRecordsInput): Promise<void> {
+    const start = Date.now();
+    const values = input.records.map((r) => new TextDecoder().decode(r.data));
+    print({ type: 'batch', worker, shardId: this.#shardId, start, end: Date.now(), values });
+    await input.checkpointer.checkpoint();
+  }
+}
+
+const failoverTimeMillis = Number(env('FAILOVER_TIME_MILLIS'));
+const kinesisClient = createKinesisClient({ endpoint: env('KINESIS_ENDPOINT') });
+const dynamoDBClient = createDynamoDBClient({ endpoint: env('DYNAMODB_ENDPOINT') });
+const consumer = new KinesisConsumer({
+  streamName: env('STREAM_NAME'),
+  applicationName: env('APPLICATION_NAME'),
+  workerIdentifier: worker,
+  processor: LoggingProcessor,
+  kinesisClient,
+  dynamoDBClient,
+  initialPositionInStream: 'TRIM_HORIZON',
+  failoverTimeMillis,
+  idleTimeBetweenReadsInMillis: 200,
+  shardSyncIntervalMillis: 1_000,
+  parentShardPollIntervalMillis: 200,
+  leaseCleanupIntervalMillis: 500,
+  taskBackoffTimeMillis: 50,
+  logger: silentLogger,
+  metricsLevel: 'NONE',
+  handleSignals: true,
+});
+consumer.on('lease.acquired', ({ payload }) =>
+  print({ type: 'acquired', worker, leaseKey: payload.leaseKey, at: Date.now() }),
+);
+consumer.on('lease.lost', ({ payload }) => print({ type: 'lost', worker, leaseKey: payload.leaseKey, at: Date.now() }));
+consumer.on('consumer.shutdown.completed', () => {
+  print({ type: 'stopped', worker });
+  kinesisClient.destroy();
+  dynamoDBClient.destroy();
+});
+await consumer.start();
+print({ type: 'started', worker });
