@@ -67,6 +67,8 @@ describe('CloudWatchMetricsPublisher', () => {
       ],
       StatisticValues: { SampleCount: 2, Sum: 10, Minimum: 4, Maximum: 6 },
     });
+    const app = input?.MetricData?.find((m) => m.Dimensions?.[0]?.Value === 'ApplicationTracker');
+    expect(app).toMatchObject({ MetricName: 'MillisBehindLatest', StatisticValues: { SampleCount: 3 } });
     // DETAILED-only metrics are not published at SUMMARY.
     expect(input?.MetricData?.some((m) => m.MetricName?.startsWith('KinesisDataFetcher'))).toBe(false);
     await publisher.stop();
@@ -86,7 +88,7 @@ describe('CloudWatchMetricsPublisher', () => {
     });
     await publisher.flush();
     const sent = cloudWatch.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input.MetricData ?? []);
-    expect(sent.map((batch) => batch.length)).toEqual([20, 9]);
+    expect(sent.map((batch) => batch.length)).toEqual([20, 10]);
     const lost = sent.flat().find((m) => m.MetricName === 'LostLeases');
     expect(lost?.Dimensions).toEqual([
       { Name: 'Operation', Value: 'RenewAllLeases' },

@@ -47,6 +47,8 @@ export function toKclMetrics(event: EventEnvelope<ConsumerEvents>, workerIdentif
         d('MillisBehindLatest', 'Milliseconds', p.millisBehindLatest, dims),
         d('RecordProcessor.processRecords.Time', 'Milliseconds', p.durationMs, dims),
         d('Success', 'Count', p.success ? 1 : 0, dims),
+        // Per worker, no ShardId: the statistic set's Maximum is the most lagging shard.
+        d('MillisBehindLatest', 'Milliseconds', p.millisBehindLatest, { Operation: 'ApplicationTracker' }),
       ];
     }
     case 'records.fetched': {
