@@ -5,6 +5,7 @@ export * from './error-classifier.js';
 export * from './errors.js';
 export * from './events.js';
 export * from './hash-key.js';
+export * from './hash-key-cache.js';
 export * from './limits.js';
 export * from './list-shards.js';
 export * from './retry.js';

@@ -81,6 +81,3 @@ export const SHARD_MAP_RETRY_BACKOFF = Object.freeze({ baseMs: 1_000, maxMs: 30_
 
 /** Least time between two shard listings of one stream, in ms. */
 export const SHARD_MAP_MIN_RELOAD_INTERVAL = 200;
-
-/** Most distinct partition keys whose hash keys are cached per producer. */
-export const HASH_KEY_CACHE_SIZE = 65_536;

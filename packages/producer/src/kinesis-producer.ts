@@ -6,6 +6,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   AbortError,
   type Clock,
+  HashKeyCache,
   KinesisKitError,
   ShutdownError,
   TimeoutError,
@@ -13,10 +14,8 @@ import {
   ValidationError,
 } from '@kinesis-kit/core';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { HASH_KEY_CACHE_SIZE } from './defaults.js';
 import { BufferFullError } from './errors.js';
 import type { ProducerEventEmitter } from './events.js';
-import { HashKeyCache } from './hash-key-cache.js';
 import { CloudWatchPublisher } from './metrics/cloudwatch-publisher.js';
 import { MetricsRecorder, type ProducerMetricsSnapshot } from './metrics/metrics-recorder.js';
 import { type ProducerOptions, type ResolvedProducerOptions, resolveProducerOptions } from './options.js';
@@ -70,7 +69,7 @@ export class KinesisProducer {
   readonly #ownedClient: KinesisClient | undefined;
   readonly #sender: Sender;
   readonly #outstanding: Outstanding;
-  readonly #hashKeys = new HashKeyCache(HASH_KEY_CACHE_SIZE);
+  readonly #hashKeys = new HashKeyCache();
   readonly #pipelines = new Map<string, StreamPipeline>();
   readonly #stop = new AbortController();
   readonly #context: PipelineContext;

@@ -1,6 +1,5 @@
-import { hashKeyOf, ValidationError } from '@kinesis-kit/core';
+import { HashKeyCache, hashKeyOf, ValidationError } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
-import { HashKeyCache } from './hash-key-cache.js';
 import { createUserRecord, type UserRecordInput } from './user-record.js';
 
 const cache = new HashKeyCache(16);

@@ -1,5 +1,4 @@
-import { MAX_PARTITION_KEY_LENGTH, parseExplicitHashKey, ValidationError } from '@kinesis-kit/core';
-import type { HashKeyCache } from './hash-key-cache.js';
+import { type HashKeyCache, MAX_PARTITION_KEY_LENGTH, parseExplicitHashKey, ValidationError } from '@kinesis-kit/core';
 import type { Attempt, UserRecordResult } from './user-record-result.js';
 
 /** The object form of `addUserRecord`'s arguments. */

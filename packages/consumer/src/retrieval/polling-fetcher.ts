@@ -15,6 +15,8 @@ import {
   DEFAULT_BACKOFF,
   DEFAULT_THROTTLING_BACKOFF,
   deaggregate,
+  HashKeyCache,
+  type HashKeyRange,
   KinesisKitError,
   retry,
   ValidationError,
@@ -23,7 +25,6 @@ import { MIN_TIME_BETWEEN_GET_RECORDS_MILLIS } from '../defaults.js';
 import type { ConsumerEventEmitter } from '../events.js';
 import type { ExtendedSequenceNumber } from '../extended-sequence-number.js';
 import type { KinesisClientRecord } from '../kinesis-client-record.js';
-import { HashKeyRangeFilter } from './hash-key-range-filter.js';
 import type { ChildShardInfo, FetcherTarget, RecordsBatch, RecordsFetcher } from './records-fetcher.js';
 
 /** Options of a {@link PollingFetcher}. */
@@ -60,11 +61,17 @@ export class PollingFetcher implements RecordsFetcher {
   #consecutiveThrottles = 0;
   #consecutiveFailures = 0;
   #ended = false;
-  readonly #rangeFilter: HashKeyRangeFilter | undefined;
+  readonly #hashKeyRange: HashKeyRange | undefined;
+  /** Partition keys are hashed once per shard, not once per aggregate: streams reuse their keys. */
+  readonly #hashKeys = new HashKeyCache(10_000);
 
   constructor(options: PollingFetcherOptions) {
     this.#o = options;
-    this.#rangeFilter = options.hashKeyRange === undefined ? undefined : new HashKeyRangeFilter(options.hashKeyRange);
+    const range = options.hashKeyRange;
+    this.#hashKeyRange =
+      range === undefined
+        ? undefined
+        : { startingHashKey: BigInt(range.startingHashKey), endingHashKey: BigInt(range.endingHashKey) };
   }
 
   async start(checkpoint: ExtendedSequenceNumber, signal?: AbortSignal): Promise<void> {
@@ -149,23 +156,18 @@ export class PollingFetcher implements RecordsFetcher {
     const { shardId, events } = this.#o;
     const sequenceNumber = record.SequenceNumber ?? '';
     const arrival = record.ApproximateArrivalTimestamp ?? new Date(this.#o.clock.now());
-    const result = deaggregate({
-      data: record.Data ?? new Uint8Array(0),
-      partitionKey: record.PartitionKey ?? '',
-      sequenceNumber,
-    });
-    if (result.status !== 'delivered') return [];
-    if (result.aggregated && this.#rangeFilter !== undefined) {
-      const outside = this.#rangeFilter.countOutOfRange(result.records);
-      if (outside > 0) {
-        events.emit('records.aggregateDropped', {
-          shardId,
-          sequenceNumber,
-          userRecords: result.records.length,
-          reason: `${outside} user record(s) outside the shard's hash key range`,
-        });
-        return [];
-      }
+    const result = deaggregate(
+      { data: record.Data ?? new Uint8Array(0), partitionKey: record.PartitionKey ?? '', sequenceNumber },
+      this.#hashKeyRange === undefined ? {} : { hashKeyRange: this.#hashKeyRange, hashKeyOf: this.#hashKeys.hashKeyOf },
+    );
+    if (result.status === 'dropped') {
+      events.emit('records.aggregateDropped', {
+        shardId,
+        sequenceNumber,
+        userRecords: result.recordCount,
+        reason: `${result.outOfRangeCount} user record(s) outside the shard's hash key range`,
+      });
+      return [];
     }
     const out: KinesisClientRecord[] = new Array(result.records.length);
     const encryptionType = record.EncryptionType;

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.js';
 import { hashKeyOf } from '../hash-key.js';
+import { HashKeyCache } from '../hash-key-cache.js';
 import { MAX_HASH_KEY } from '../limits.js';
 import type { AggregatableRecord } from './aggregated-record-builder.js';
 import type { AggregatedRecordMessage } from './aggregated-record-message.js';
@@ -368,6 +369,27 @@ describe('deaggregate with a hash key range', () => {
     expect(delivered(deaggregate(kinesisRecord(data), { hashKeyRange: range(hash, hash) })).records).toHaveLength(2);
     const dropped = deaggregate(kinesisRecord(data), { hashKeyRange: range(hash + 1n, MAX_HASH_KEY) });
     expect(dropped).toMatchObject({ status: 'dropped', outOfRangeCount: 2, firstOutOfRange: { hashKey: hash } });
+  });
+
+  it('hashes partition keys with the given hashKeyOf, once per distinct key of an aggregate', () => {
+    const data = encodeAggregatedRecord([
+      { partitionKey: 'p', data: bytes(1) },
+      { partitionKey: 'q', data: bytes(2) },
+      { partitionKey: 'p', data: bytes(3) },
+    ]);
+    const asked: string[] = [];
+    const fake = (partitionKey: string) => {
+      asked.push(partitionKey);
+      return partitionKey === 'p' ? 5n : 50n;
+    };
+    const result = deaggregate(kinesisRecord(data), { hashKeyRange: range(0n, 10n), hashKeyOf: fake });
+    expect(result).toMatchObject({ status: 'dropped', outOfRangeCount: 1, firstOutOfRange: { partitionKey: 'q' } });
+    expect(asked).toEqual(['p', 'q']);
+    const cache = new HashKeyCache();
+    expect(
+      deaggregate(kinesisRecord(data), { hashKeyRange: range(0n, MAX_HASH_KEY), hashKeyOf: cache.hashKeyOf }),
+    ).toMatchObject({ status: 'delivered' });
+    expect(cache.size).toBe(2);
   });
 
   it('does not apply the range to records that are not aggregated', () => {
