@@ -20,6 +20,8 @@ export interface BenchmarkRun {
   environment: { node: string; v8: string; platform: string; cpu: string; cores: number; memoryGiB: number };
   settings: BenchmarkSettings;
   command: string;
+  /** `git describe --always --dirty` of the tree measured, when git could tell. */
+  commit?: string;
   suites: readonly SuiteReport[];
 }
 
@@ -102,8 +104,10 @@ export function renderBenchmarkReport(run: BenchmarkRun): string {
     '',
     '## Reproduce',
     '',
+    ...(run.commit === undefined ? [] : [`Measured at commit \`${run.commit}\`.`, '']),
     '```sh',
     'pnpm install',
+    'pnpm build   # the suites load the packages from dist/',
     run.command,
     '```',
     '',

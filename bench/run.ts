@@ -5,17 +5,19 @@
  * the page, so a partial run never overwrites the full report). Each suite measures its baseline in the same run, on
  * the same inputs, because on shared machines only ratios measured together mean anything.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { consumerSuite } from '../packages/consumer/test/bench/consumer-suite.js';
 import { codecSuite } from './codec.js';
 import { producerSuite } from './producer.js';
 import { type BenchmarkRun, renderBenchmarkReport, type SuiteReport } from './report-writer.js';
 import type { BenchmarkResult, BenchmarkSettings, BenchmarkSuite, BenchmarkTarget } from './suite.js';
 
-/** Every suite `pnpm bench` knows; add producer and consumer suites here. */
-const SUITES: readonly BenchmarkSuite[] = [codecSuite, producerSuite];
+/** Every suite `pnpm bench` knows. */
+const SUITES: readonly BenchmarkSuite[] = [codecSuite, producerSuite, consumerSuite];
 
 interface Environment {
   node: string;
@@ -152,6 +154,7 @@ async function main(): Promise<void> {
     environment: env,
     settings,
     command: `pnpm bench${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
+    ...gitCommit(),
     suites,
   };
   // `results` stays a flat list beside the suites, the shape --json has always written.
@@ -169,6 +172,15 @@ async function main(): Promise<void> {
     const raw = `${page.replace(/\.md$/, '')}.json`;
     if (raw !== values.json) await writeFile(raw, json);
     console.log(`Report written to ${page} and ${raw}`);
+  }
+}
+
+/** The tree measured, so a report names what it measured; nothing when git is missing or this is no repository. */
+function gitCommit(): { commit?: string } {
+  try {
+    return { commit: execFileSync('git', ['describe', '--always', '--dirty'], { encoding: 'utf8' }).trim() };
+  } catch {
+    return {};
   }
 }
 
