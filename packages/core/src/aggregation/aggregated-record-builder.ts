@@ -1,6 +1,14 @@
 import { KinesisKitError, ValidationError } from '../errors.js';
 import { parseExplicitHashKey } from '../hash-key.js';
 import { MAX_RECORD_SIZE_BYTES } from '../limits.js';
+import {
+  TAG_DATA,
+  TAG_EXPLICIT_HASH_KEY_INDEX,
+  TAG_EXPLICIT_HASH_KEY_TABLE,
+  TAG_PARTITION_KEY_INDEX,
+  TAG_PARTITION_KEY_TABLE,
+  TAG_RECORDS,
+} from './field-tags.js';
 import { AGGREGATED_RECORD_OVERHEAD_BYTES, writeDigest, writeMagic } from './framing.js';
 import { utf8Length, varintSize, writeUtf8, writeVarint } from './protobuf-wire.js';
 
@@ -43,13 +51,6 @@ export interface AggregationLimits {
    */
   maxCount?: number;
 }
-
-const TAG_PARTITION_KEY_TABLE = 0x0a;
-const TAG_EXPLICIT_HASH_KEY_TABLE = 0x12;
-const TAG_RECORDS = 0x1a;
-const TAG_PARTITION_KEY_INDEX = 0x08;
-const TAG_EXPLICIT_HASH_KEY_INDEX = 0x10;
-const TAG_DATA = 0x1a;
 
 // Numbers kept per record in `#records`: partition key index and explicit hash key index (−1 for
 // none). Key tables never come near 2^31 entries, so both fit an Int32Array.

@@ -1,18 +1,17 @@
 import type { AggregatedRecordMessage, AggregatedRecordTag } from './aggregated-record-message.js';
+import {
+  TAG_DATA,
+  TAG_EXPLICIT_HASH_KEY_INDEX,
+  TAG_EXPLICIT_HASH_KEY_TABLE,
+  TAG_PARTITION_KEY_INDEX,
+  TAG_PARTITION_KEY_TABLE,
+  TAG_RECORDS,
+  TAG_TAG_KEY,
+  TAG_TAG_VALUE,
+  TAG_TAGS,
+} from './field-tags.js';
 import { MalformedAggregatedRecordError } from './malformed-aggregated-record-error.js';
 import { readUtf8, WireType } from './protobuf-wire.js';
-
-// Whole tag bytes of the fields we read (field number << 3 | wire type). A known field number with
-// another wire type is an unknown field to a proto2 parser, so matching whole tags gets that right.
-const TAG_PARTITION_KEY_TABLE = 0x0a;
-const TAG_EXPLICIT_HASH_KEY_TABLE = 0x12;
-const TAG_RECORDS = 0x1a;
-const TAG_PARTITION_KEY_INDEX = 0x08;
-const TAG_EXPLICIT_HASH_KEY_INDEX = 0x10;
-const TAG_DATA = 0x1a;
-const TAG_TAGS = 0x22;
-const TAG_TAG_KEY = 0x0a;
-const TAG_TAG_VALUE = 0x12;
 
 /** How deep nested groups may go before we give up, as protobuf-java's recursion limit does. */
 const MAX_GROUP_DEPTH = 100;

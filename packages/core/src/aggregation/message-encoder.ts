@@ -1,16 +1,17 @@
 import { ValidationError } from '../errors.js';
 import type { AggregatedRecordMessage } from './aggregated-record-message.js';
+import {
+  TAG_DATA,
+  TAG_EXPLICIT_HASH_KEY_INDEX,
+  TAG_EXPLICIT_HASH_KEY_TABLE,
+  TAG_PARTITION_KEY_INDEX,
+  TAG_PARTITION_KEY_TABLE,
+  TAG_RECORDS,
+  TAG_TAG_KEY,
+  TAG_TAG_VALUE,
+  TAG_TAGS,
+} from './field-tags.js';
 import { utf8Length, varintSize, writeUtf8, writeVarint } from './protobuf-wire.js';
-
-const TAG_PARTITION_KEY_TABLE = 0x0a;
-const TAG_EXPLICIT_HASH_KEY_TABLE = 0x12;
-const TAG_RECORDS = 0x1a;
-const TAG_PARTITION_KEY_INDEX = 0x08;
-const TAG_EXPLICIT_HASH_KEY_INDEX = 0x10;
-const TAG_DATA = 0x1a;
-const TAG_TAGS = 0x22;
-const TAG_TAG_KEY = 0x0a;
-const TAG_TAG_VALUE = 0x12;
 
 /**
  * Sizes worked out by the first pass, in the order the second pass writes: UTF-8 lengths of table
