@@ -64,6 +64,9 @@ Examples:
         data.length > 0
           ? toAsync(data)
           : readLines(file === undefined || file === '-' ? context.io.stdin : createReadStream(file));
+      if (data.length === 0 && file === undefined && (context.io.stdin as { isTTY?: boolean }).isTTY === true) {
+        context.io.err('# reading records from the terminal, one per line; end with Ctrl-D');
+      }
       let line = 0;
       for await (const record of lines) {
         line++;

@@ -19,6 +19,8 @@ export type StartPosition =
 
 /** How often an idle shard is polled while following; far below the 5 GetRecords/s a shard allows. */
 const FOLLOW_POLL_MS = 1_000;
+/** How long GetShardIterator may take before the tail gives up on it. */
+const ITERATOR_TIMEOUT_MS = 10_000;
 /** How often `--follow` lists shards to find the children of a reshard. */
 const RELIST_MS = 5_000;
 
@@ -164,7 +166,25 @@ class Tail {
     };
     if (position.type === 'AT_TIMESTAMP') input.Timestamp = position.timestamp;
     if (position.type === 'AT_SEQUENCE_NUMBER') input.StartingSequenceNumber = position.sequenceNumber;
-    let iterator = (await kinesis.send(new GetShardIteratorCommand(input))).ShardIterator;
+    let iterator: string | undefined;
+    try {
+      // Bounded: kinesalite never answers AT_TIMESTAMP for a time after a shard's last record.
+      iterator = (
+        await kinesis.send(new GetShardIteratorCommand(input), {
+          abortSignal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout(ITERATOR_TIMEOUT_MS)]),
+        })
+      ).ShardIterator;
+    } catch (error) {
+      if (this.#stop.signal.aborted) return;
+      if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) {
+        throw new CliError(
+          `${shardId}: no answer to GetShardIterator ${position.type} within ${ITERATOR_TIMEOUT_MS / 1000} s` +
+            (position.type === 'AT_TIMESTAMP' ? ' (kinesalite hangs on a time after the last record)' : ''),
+          EXIT.failure,
+        );
+      }
+      throw error;
+    }
     const range =
       shard.HashKeyRange?.StartingHashKey !== undefined && shard.HashKeyRange.EndingHashKey !== undefined
         ? {
