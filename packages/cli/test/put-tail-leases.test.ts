@@ -83,6 +83,14 @@ describe('kinesis-kit put and tail', () => {
     expect(seen).toEqual(['later-1', 'later-2']);
   });
 
+  it('exits 2 for records the producer refuses (a malformed explicit hash key)', async () => {
+    const stream = uniqueName('cli-bad-key');
+    await kinesisKit(['stream', 'create', stream]);
+    const run = await kinesisKit(['put', stream, 'x', '--explicit-hash-key', 'not-a-number']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/explicit ?hash ?key/i);
+  });
+
   it('rejects a malformed --from', async () => {
     const run = await kinesisKit(['tail', 'any', '--from', 'yesterday']);
     expect(run.code).toBe(2);

@@ -136,6 +136,10 @@ Examples:
       `put ${settled.length - failed.length} of ${settled.length} records in ${kinesisRecords} Kinesis record${kinesisRecords === 1 ? '' : 's'}`,
     );
     if (failed.length === 0) return EXIT.ok;
+    // Records the producer refused to send (bad key, too large) are a usage mistake, not a service failure.
+    if (failed.length === settled.length && failed.every((o) => o.error?.name === 'ValidationError')) {
+      throw new UsageError(failed[0]?.error?.message ?? 'invalid records');
+    }
     // A stream that does not exist fails every record the same way: say so with its own exit code.
     if (failed.length === settled.length && failed.every((o) => codeOf(o.error) === 'ResourceNotFoundException')) {
       throw new CliError(`stream ${streamName} not found`, EXIT.notFound);
