@@ -79,13 +79,17 @@ export class ProgressDisplay {
     this.#lastPlain = snapshot.elapsedSeconds;
     const owners = snapshot.shards
       .filter((shard) => shard.owner !== 'finished')
-      .map((shard) => `${shard.shardId.replace('shardId-0000000', '')}=${shard.owner}`)
+      .map(
+        (shard) =>
+          `${shard.shardId.replace('shardId-0000000', '')}=${shard.owner}` +
+          (shard.latencyMs === undefined ? '' : `(${Math.round(shard.latencyMs)}ms)`),
+      )
       .join(' ');
     this.#out.write(
       `[${snapshot.elapsedSeconds.toFixed(1).padStart(5)}s] produced=${snapshot.produced} ` +
         `acknowledged=${snapshot.acknowledged} consumed=${snapshot.consumed} ` +
         `in=${snapshot.producedPerSecond.toFixed(0)}/s out=${snapshot.consumedPerSecond.toFixed(0)}/s ` +
-        `aggregation=${snapshot.aggregationRatio.toFixed(1)} leases: ${owners}\n`,
+        `aggregation=${snapshot.aggregationRatio.toFixed(1)} leases (latency): ${owners}\n`,
     );
   }
 
