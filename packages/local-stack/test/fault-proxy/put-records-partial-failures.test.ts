@@ -17,44 +17,54 @@ describe('fault proxy: PutRecords partial failures', () => {
   });
   afterAll(() => proxy.stop());
 
-  it('fails a share of entries in place, and the emulator stores exactly the others', async () => {
-    const streamName = uniqueName('partial');
-    const admin = direct();
-    const client = singleShotKinesis(proxy.endpoint);
-    try {
-      await createStreamAndWait(admin, { streamName, shardCount: 2 });
-      proxy.resetStats();
-      const records = entries('a', 300);
-      const out = await client.send(new PutRecordsCommand({ StreamName: streamName, Records: records }));
-      const results = out.Records ?? [];
-      expect(results).toHaveLength(300);
-      const failed = results.flatMap((r, i) => (r.ErrorCode === undefined ? [] : [i]));
-      expect(out.FailedRecordCount).toBe(failed.length);
-      expect(failed.length).toBeGreaterThan(60);
-      expect(failed.length).toBeLessThan(120);
-      expect(proxy.stats().failedEntries).toBe(failed.length);
-      for (const i of failed) {
-        expect(results[i]).toMatchObject({
-          ErrorCode: 'ProvisionedThroughputExceededException',
-          ErrorMessage: expect.stringContaining('Rate exceeded'),
+  // kinesis-mock too: its PutRecords answers carry other fields, and the splice must keep them in place.
+  it.each(['kinesaliteEndpoint', 'kinesisEndpoint'] as const)(
+    'fails a share of entries in place, and the emulator stores exactly the others (%s)',
+    async (emulator) => {
+      const streamName = uniqueName('partial');
+      const target = inject(emulator);
+      const admin = singleShotKinesis(target);
+      const emulatorProxy =
+        emulator === 'kinesaliteEndpoint'
+          ? proxy
+          : await startFaultProxy({ target, seed: 11, putRecordsFailureRate: 0.3 });
+      const client = singleShotKinesis(emulatorProxy.endpoint);
+      try {
+        await createStreamAndWait(admin, { streamName, shardCount: 2 });
+        emulatorProxy.resetStats();
+        const records = entries('a', 300);
+        const out = await client.send(new PutRecordsCommand({ StreamName: streamName, Records: records }));
+        const results = out.Records ?? [];
+        expect(results).toHaveLength(300);
+        const failed = results.flatMap((r, i) => (r.ErrorCode === undefined ? [] : [i]));
+        expect(out.FailedRecordCount).toBe(failed.length);
+        expect(failed.length).toBeGreaterThan(60);
+        expect(failed.length).toBeLessThan(120);
+        expect(emulatorProxy.stats().failedEntries).toBe(failed.length);
+        for (const i of failed) {
+          expect(results[i]).toMatchObject({
+            ErrorCode: 'ProvisionedThroughputExceededException',
+            ErrorMessage: expect.stringContaining('Rate exceeded'),
+          });
+          expect(results[i]?.SequenceNumber).toBeUndefined();
+        }
+        const stored = await readStream(admin, streamName);
+        const storedKeys = new Set(stored.map((r) => r.PartitionKey));
+        const succeeded = records.filter((_r, i) => results[i]?.ErrorCode === undefined).map((r) => r.PartitionKey);
+        expect(stored).toHaveLength(succeeded.length);
+        expect([...storedKeys].sort()).toEqual([...succeeded].sort());
+        // Each success carries the sequence number the emulator gave that very record.
+        const bySequence = new Map(stored.map((r) => [r.SequenceNumber, r.PartitionKey]));
+        results.forEach((r, i) => {
+          if (r.SequenceNumber !== undefined) expect(bySequence.get(r.SequenceNumber)).toBe(`a-${i}`);
         });
-        expect(results[i]?.SequenceNumber).toBeUndefined();
+      } finally {
+        admin.destroy();
+        client.destroy();
+        if (emulatorProxy !== proxy) await emulatorProxy.stop();
       }
-      const stored = await readStream(admin, streamName);
-      const storedKeys = new Set(stored.map((r) => r.PartitionKey));
-      const succeeded = records.filter((_r, i) => results[i]?.ErrorCode === undefined).map((r) => r.PartitionKey);
-      expect(stored).toHaveLength(succeeded.length);
-      expect([...storedKeys].sort()).toEqual([...succeeded].sort());
-      // Each success carries the sequence number the emulator gave that very record.
-      const bySequence = new Map(stored.map((r) => [r.SequenceNumber, r.PartitionKey]));
-      results.forEach((r, i) => {
-        if (r.SequenceNumber !== undefined) expect(bySequence.get(r.SequenceNumber)).toBe(`a-${i}`);
-      });
-    } finally {
-      admin.destroy();
-      client.destroy();
-    }
-  });
+    },
+  );
 
   it('answers an all-failed call without reaching the emulator, with the codes it was given', async () => {
     const streamName = uniqueName('partial-all');
