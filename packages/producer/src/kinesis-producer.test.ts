@@ -270,6 +270,32 @@ describe('KinesisProducer: failures and retries', () => {
     expect(calls.map((c) => c.Records?.length)).toEqual([2, 1]);
   });
 
+  it('keeps a shard flowing when every response fails a few scattered entries, instead of escalating its pause', async () => {
+    const p = producer({ aggregationEnabled: false, random: () => 1 });
+    // Every call fails one entry, each record at most once: what a 5 % failure rate does to full calls.
+    const failedOnce = new Set<bigint>();
+    let failedInCall = 0;
+    answer = ({ hashKey, call }) => {
+      if (failedInCall === call || failedOnce.has(hashKey)) return undefined;
+      failedInCall = call;
+      failedOnce.add(hashKey);
+      return { ErrorCode: 'InternalFailure', ErrorMessage: 'Internal service failure.' };
+    };
+    const results: ReturnType<typeof track<UserRecordResult>>[] = [];
+    for (let batch = 0; batch < 20; batch++) {
+      // Small explicit hash keys: every record on the first shard, each with a key of its own.
+      for (let i = 0; i < 5; i++) results.push(track(p.addUserRecord('s', `k${i}`, 'x', String(batch * 5 + i))));
+      await advance(150);
+    }
+    await advance(1_000);
+    expect(results.every((r) => r.value?.successful === true)).toBe(true);
+    expect(Math.max(...results.map((r) => r.value?.attempts.length ?? 0))).toBe(2);
+    // Each failed record holds its shard back by at most the base backoff (100 ms) once, so no record waits
+    // long; a pause that grew with every response that had a failure would have reached seconds.
+    const waited = results.map((r) => (r.value?.attempts ?? []).reduce((sum, a) => sum + a.delayMs, 0));
+    expect(Math.max(...waited)).toBeLessThan(400);
+  });
+
   it('backs off under a throttling storm instead of spinning, then expires records at recordTtl', async () => {
     const p = producer({ recordTtl: 10_000, random: () => 1 });
     answer = () => ({ ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded' });

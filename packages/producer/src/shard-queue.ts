@@ -21,10 +21,10 @@ export class ShardQueue {
   inFlight = false;
   /** No record of this shard is sent before this time (a backoff after failures). */
   pausedUntil = 0;
-  /** Failed calls in a row, for the backoff exponent. */
-  failures = 0;
-  /** Set by the pipeline while handling one response, so one call counts as one failure. */
-  failedInResponse = 0;
+  /** Responses in a row that throttled this shard: the exponent of the throttling backoff. */
+  throttles = 0;
+  /** Set by the pipeline while handling one response, so one throttled call counts once. */
+  throttledInResponse = false;
   /** Where the aggregator hands completed Kinesis records; set by the pipeline, which keeps the totals. */
   emit: (record: OutgoingRecord) => void = (record) => this.push(record);
 

@@ -1,13 +1,5 @@
 import type { PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
-import {
-  type BackoffOptions,
-  backoffDelay,
-  type Clock,
-  classifyError,
-  type ErrorClass,
-  KinesisKitError,
-  ShardMap,
-} from '@kinesis-kit/core';
+import { backoffDelay, type Clock, classifyError, type ErrorClass, KinesisKitError, ShardMap } from '@kinesis-kit/core';
 import type { AggregatorLimits } from './aggregator.js';
 import { Collector } from './collector.js';
 import {
@@ -376,7 +368,7 @@ export class StreamPipeline {
       const queue = out.predictedShardId === undefined ? undefined : this.#shards.get(out.predictedShardId);
       if (queue !== undefined) {
         queue.inFlight = false;
-        queue.failedInResponse = 0;
+        queue.throttledInResponse = false;
       }
     }
     const { start, end } = outcome;
@@ -437,7 +429,7 @@ export class StreamPipeline {
     }
     for (const out of records) {
       const queue = out.predictedShardId === undefined ? undefined : this.#shards.get(out.predictedShardId);
-      if (queue !== undefined && queue.failedInResponse === 0) queue.failures = 0;
+      if (queue !== undefined && !queue.throttledInResponse) queue.throttles = 0;
     }
     this.#schedulePump();
   }
@@ -566,12 +558,26 @@ export class StreamPipeline {
       for (const record of out.records) this.#route(record);
       return;
     }
-    if (queue.failedInResponse === 0) {
-      queue.failedInResponse = 1;
-      const backoff: BackoffOptions = errorClass === 'throttling' ? options.throttlingBackoff : options.retryBackoff;
-      const delay = backoffDelay(queue.failures, backoff, options.random);
-      queue.failures++;
-      queue.pausedUntil = Math.max(queue.pausedUntil, end + delay);
+    // The failed record goes back to the front of its shard, so the shard waits for it: that keeps order.
+    if (errorClass === 'throttling') {
+      // Throttling is the shard's own signal: back the shard off, longer for each throttled response in a row.
+      if (!queue.throttledInResponse) {
+        queue.throttledInResponse = true;
+        queue.pausedUntil = Math.max(
+          queue.pausedUntil,
+          end + backoffDelay(queue.throttles, options.throttlingBackoff, options.random),
+        );
+        queue.throttles++;
+      }
+    } else {
+      // A transient or server failure of some entries says nothing about the shard (others landed beside
+      // them), so the wait grows with this record's own failures: scattered failures cost short pauses, and
+      // only a record that fails again and again waits long.
+      const failures = out.records[0]?.failedAttempts?.length ?? 1;
+      queue.pausedUntil = Math.max(
+        queue.pausedUntil,
+        end + backoffDelay(failures - 1, options.retryBackoff, options.random),
+      );
     }
     queue.unshift(out);
     this.#readyCount++;
