@@ -130,8 +130,9 @@ async function runDemo(options: DemoOptions): Promise<Verification> {
         '(kinesalite reports millisBehindLatest as 0, so also watch latency: arrival to processing)',
     );
 
-    // The clients come from the local stack (HTTP/1.1, which kinesalite needs). On AWS, pass `region` instead.
-    producer = new KinesisProducer({ kinesisClient: kinesis, metricsLevel: 'none' });
+    // The clients come from the local stack (HTTP/1.1, which kinesalite needs); the producer's makes one attempt
+    // per call, because the producer retries per record. On AWS, pass `region` instead.
+    producer = new KinesisProducer({ kinesisClient: stack.kinesisClient({ maxAttempts: 1 }), metricsLevel: 'none' });
     let userRecordsPut = 0;
     let kinesisRecordsPut = 0;
     producer.events.on('producer.record.put', ({ payload }) => {

@@ -17,6 +17,12 @@ export interface LocalClientOptions {
   region?: string;
   /** Most sockets kept open to the emulator. @defaultValue 64 */
   maxSockets?: number;
+  /**
+   * Attempts the SDK makes per call, the first included. Give a `KinesisProducer` a client with 1: it retries
+   * per record, and an SDK retry of a whole PutRecords call would write again the records that had succeeded.
+   * @defaultValue the SDK's default (3)
+   */
+  maxAttempts?: number;
 }
 
 function http1Handler(options: LocalClientOptions): NodeHttpHandler {
@@ -32,6 +38,7 @@ export function createKinesisClient(options: LocalClientOptions): KinesisClient 
     region: options.region ?? LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
     requestHandler: http1Handler(options),
+    ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
   });
 }
 
@@ -42,5 +49,6 @@ export function createDynamoDBClient(options: LocalClientOptions): DynamoDBClien
     region: options.region ?? LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
     requestHandler: http1Handler(options),
+    ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
   });
 }

@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { createDynamoDBClient, createKinesisClient, LOCAL_REGION } from './clients.js';
+import { createDynamoDBClient, createKinesisClient, LOCAL_REGION, type LocalClientOptions } from './clients.js';
 import { startDynalite } from './dynalite-server.js';
 import type { EmulatorServer } from './emulator-server.js';
 import { startKinesalite } from './kinesalite-server.js';
@@ -27,6 +27,9 @@ export interface LocalStackOptions {
   statusDelayMs?: number;
 }
 
+/** Options of a {@link LocalStack}'s client factories. */
+export type StackClientOptions = Pick<LocalClientOptions, 'maxAttempts' | 'maxSockets'>;
+
 /** A running Kinesis + DynamoDB emulator pair. */
 export interface LocalStack {
   readonly kinesisEmulator: KinesisEmulator;
@@ -34,9 +37,9 @@ export interface LocalStack {
   readonly dynamoDBEndpoint: string;
   readonly region: string;
   /** A new Kinesis client for this stack; destroyed by {@link LocalStack.stop}. */
-  kinesisClient(): KinesisClient;
+  kinesisClient(options?: StackClientOptions): KinesisClient;
   /** A new DynamoDB client for this stack; destroyed by {@link LocalStack.stop}. */
-  dynamoDBClient(): DynamoDBClient;
+  dynamoDBClient(options?: StackClientOptions): DynamoDBClient;
   /** Destroys the clients it handed out and stops both emulators, even if one step fails. Idempotent. */
   stop(): Promise<void>;
 }
@@ -88,8 +91,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     kinesisEndpoint: kinesis.endpoint,
     dynamoDBEndpoint: dynamo.endpoint,
     region,
-    kinesisClient: () => track(createKinesisClient({ endpoint: kinesis.endpoint, region })),
-    dynamoDBClient: () => track(createDynamoDBClient({ endpoint: dynamo.endpoint, region })),
+    kinesisClient: (clientOptions = {}) =>
+      track(createKinesisClient({ ...clientOptions, endpoint: kinesis.endpoint, region })),
+    dynamoDBClient: (clientOptions = {}) =>
+      track(createDynamoDBClient({ ...clientOptions, endpoint: dynamo.endpoint, region })),
     stop() {
       stopped ??= (async () => {
         for (const client of clients.splice(0)) client.destroy();
