@@ -1,5 +1,6 @@
 import { type AttributeValue, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import { GetRecordsCommand, GetShardIteratorCommand, type GetShardIteratorInput } from '@aws-sdk/client-kinesis';
+import { itemToLease } from '@kinesis-kit/consumer';
 import { CliError, EXIT, toCliError, UsageError } from '../cli-error.js';
 import { type Command, stringOption } from '../command.js';
 import type { CommandContext } from '../context.js';
@@ -23,33 +24,30 @@ export interface LeaseRow {
   lagMillis?: number;
 }
 
-const s = (item: Record<string, AttributeValue>, name: string) => item[name]?.S;
-const n = (item: Record<string, AttributeValue>, name: string) => {
-  const raw = item[name]?.N;
-  return raw === undefined ? undefined : Number(raw);
-};
-
 /**
- * Reads a lease item as the KCL 2.x writes it. Multi-stream applications key leases
- * `account:stream:creationEpoch:shardId`; single-stream ones key them by shard id.
+ * Reads a lease item with the consumer's own reader, so the command sees exactly the leases a worker would:
+ * items of other entity types (KCL 3.x keeps some in the same table) and unreadable items are left out.
+ * Multi-stream applications key leases `account:stream:creationEpoch:shardId`; single-stream ones key them
+ * by shard id.
  */
 export function toLeaseRow(item: Record<string, AttributeValue>, streamName: string | undefined): LeaseRow | undefined {
-  const leaseKey = s(item, 'leaseKey');
-  if (leaseKey === undefined) return undefined;
+  const lease = itemToLease(item);
+  if (typeof lease === 'string') return undefined;
+  const { leaseKey } = lease;
   const parts = leaseKey.split(':');
   const multiStream = parts.length === 4;
   return {
     leaseKey,
     streamName: multiStream ? parts[1] : streamName,
     shardId: (multiStream ? parts[3] : leaseKey) ?? leaseKey,
-    leaseOwner: s(item, 'leaseOwner'),
-    leaseCounter: n(item, 'leaseCounter'),
-    checkpoint: s(item, 'checkpoint'),
-    checkpointSubSequenceNumber: n(item, 'checkpointSubSequenceNumber'),
-    pendingCheckpoint: s(item, 'pendingCheckpoint'),
-    ownerSwitchesSinceCheckpoint: n(item, 'ownerSwitchesSinceCheckpoint'),
-    parentShardIds: item.parentShardId?.SS ?? [],
-    childShardIds: item.childShardIds?.SS ?? [],
+    leaseOwner: lease.leaseOwner,
+    leaseCounter: lease.leaseCounter,
+    checkpoint: lease.checkpoint.sequenceNumber,
+    checkpointSubSequenceNumber: lease.checkpoint.subSequenceNumber,
+    pendingCheckpoint: lease.pendingCheckpoint?.sequenceNumber,
+    ownerSwitchesSinceCheckpoint: lease.ownerSwitchesSinceCheckpoint,
+    parentShardIds: lease.parentShardIds,
+    childShardIds: lease.childShardIds,
   };
 }
 
@@ -115,9 +113,6 @@ Example:
           .dynamodb()
           .send(new ScanCommand({ TableName: table, ExclusiveStartKey: page?.LastEvaluatedKey, ConsistentRead: true }));
         for (const item of page.Items ?? []) {
-          // KCL 3.x keeps other entities in the same table; only leases are shown.
-          const entityType = s(item, 'entityType');
-          if (entityType !== undefined && entityType !== 'LEASE') continue;
           const row = toLeaseRow(item, streamName);
           if (row !== undefined) rows.push(row);
         }
