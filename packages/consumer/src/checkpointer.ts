@@ -11,7 +11,7 @@ export interface CheckpointState {
 
 /**
  * Persists checkpoint fields for one lease: a write conditional on the lease counter. Rejects with a
- * {@link ShutdownError} when the lease is no longer held; retries throttling itself.
+ * {@link @kinesis-kit/core!ShutdownError} when the lease is no longer held; retries throttling itself.
  */
 export interface CheckpointWriter {
   write(state: CheckpointState): Promise<void>;
@@ -43,10 +43,10 @@ export interface CheckpointerOptions {
  * Records progress in a shard, with the KCL's rules:
  * - `checkpoint()` commits the last record delivered to `processRecords`;
  * - an explicit position must lie between the last checkpoint and the last record delivered (inclusive),
- *   else a {@link ValidationError}; checkpointing the current checkpoint again does nothing;
+ *   else a {@link @kinesis-kit/core!ValidationError}; checkpointing the current checkpoint again does nothing;
  * - in `shardEnded`, `checkpoint()` (or the last record of the shard) writes `SHARD_END`, which lets the
  *   shard's children start;
- * - once the lease is lost every write rejects with a {@link ShutdownError}; throttling is retried inside.
+ * - once the lease is lost every write rejects with a {@link @kinesis-kit/core!ShutdownError}; throttling is retried inside.
  *
  * Writes are serialized: a second call waits for the first.
  */

@@ -39,7 +39,7 @@ export class ExtendedSequenceNumber {
   readonly subSequenceNumber: number;
 
   /**
-   * @throws {@link ValidationError} unless `sequenceNumber` is a decimal string or a sentinel and
+   * @throws {@link @kinesis-kit/core!ValidationError} unless `sequenceNumber` is a decimal string or a sentinel and
    * `subSequenceNumber` a whole number ≥ 0.
    */
   constructor(sequenceNumber: string, subSequenceNumber = 0) {

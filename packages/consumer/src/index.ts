@@ -1,3 +1,9 @@
+/**
+ * `KinesisConsumer`: the Kinesis Client Library worker rebuilt in TypeScript.
+ *
+ * @packageDocumentation
+ * @module @kinesis-kit/consumer
+ */
 export * from './checkpointer.js';
 export * from './defaults.js';
 export * from './events.js';

@@ -66,7 +66,7 @@ export class KinesisConsumer {
   #shutdownPromise: Promise<void> | undefined;
   #signalHandler: (() => void) | undefined;
 
-  /** @throws {@link ValidationError} naming the first invalid option. */
+  /** @throws {@link @kinesis-kit/core!ValidationError} naming the first invalid option. */
   constructor(options: KinesisConsumerOptions) {
     const resolved = resolveConsumerOptions(options);
     this.options = resolved;

@@ -172,7 +172,7 @@ export interface ResolvedConsumerOptions {
 }
 
 /**
- * Applies defaults and checks every option; the first bad one throws a {@link ValidationError} naming the
+ * Applies defaults and checks every option; the first bad one throws a {@link @kinesis-kit/core!ValidationError} naming the
  * option, the rule and the value.
  */
 export function resolveConsumerOptions(options: KinesisConsumerOptions): ResolvedConsumerOptions {

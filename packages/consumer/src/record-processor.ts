@@ -56,7 +56,7 @@ export abstract class RecordProcessor {
   /** Handles one batch. Checkpoint through `input.checkpointer` when the records are safely handled. */
   abstract processRecords(input: ProcessRecordsInput): Promise<void>;
 
-  /** The lease is gone; do not checkpoint (it would throw {@link ShutdownError}). */
+  /** The lease is gone; do not checkpoint (it would throw {@link @kinesis-kit/core!ShutdownError}). */
   async leaseLost(_input: LeaseLostInput): Promise<void> {}
 
   /**

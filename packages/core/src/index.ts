@@ -1,3 +1,9 @@
+/**
+ * Partition-key hashing, shard maps, the KPL aggregated-record codec, limits, errors, retry, clock and events.
+ *
+ * @packageDocumentation
+ * @module @kinesis-kit/core
+ */
 export * from './aggregation/index.js';
 export * from './backoff.js';
 export * from './clock.js';

@@ -1,3 +1,9 @@
+/**
+ * Kinesis and DynamoDB emulators on 127.0.0.1 for tests, demos and local development.
+ *
+ * @packageDocumentation
+ * @module @kinesis-kit/local-stack
+ */
 export * from './clients.js';
 export * from './dynalite-server.js';
 export * from './emulator-server.js';

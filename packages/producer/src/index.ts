@@ -1,3 +1,9 @@
+/**
+ * `KinesisProducer`: the Kinesis Producer Library rebuilt in TypeScript.
+ *
+ * @packageDocumentation
+ * @module @kinesis-kit/producer
+ */
 export * from './defaults.js';
 export * from './errors.js';
 export type { ProducerEvent, ProducerEventEmitter, ProducerEvents, Stats } from './events.js';

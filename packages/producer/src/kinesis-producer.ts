@@ -81,7 +81,7 @@ export class KinesisProducer {
   #ownedCloudWatch: CloudWatchClient | undefined;
   #destroying: Promise<void> | undefined;
 
-  /** @throws {@link ValidationError} when an option is invalid, naming it and the rule. */
+  /** @throws {@link @kinesis-kit/core!ValidationError} when an option is invalid, naming it and the rule. */
   constructor(options: ProducerOptions = {}) {
     const resolved = resolveProducerOptions(options);
     this.#options = resolved;
@@ -260,7 +260,7 @@ export class KinesisProducer {
   /**
    * Flushes, then resolves once every record added before the call has settled (put, or failed for good).
    * Unlike the KPL's, it takes a timeout and a signal, and it does not poll.
-   * @throws {@link TimeoutError} after `timeoutMs`; {@link AbortError} when `signal` aborts. Records keep going.
+   * @throws {@link @kinesis-kit/core!TimeoutError} after `timeoutMs`; {@link @kinesis-kit/core!AbortError} when `signal` aborts. Records keep going.
    */
   async flushSync(options: WaitOptions = {}): Promise<void> {
     const upTo = this.#outstanding.added;

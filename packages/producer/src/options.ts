@@ -176,7 +176,7 @@ function backoff(name: string, value: BackoffOptions | undefined, fallback: Back
 
 /**
  * Applies the defaults to `options` and validates every value.
- * @throws {@link ValidationError} naming the first bad option, the rule and the value.
+ * @throws {@link @kinesis-kit/core!ValidationError} naming the first bad option, the rule and the value.
  */
 export function resolveProducerOptions(options: ProducerOptions = {}): ResolvedProducerOptions {
   if (typeof options !== 'object' || options === null) {

@@ -91,7 +91,7 @@ export interface UserRecordSettings {
  * Checks a user record the way the service would, so a bad record fails at the call and never poisons a
  * PutRecords call shared with good ones, and builds it. Positional arguments and no intermediate objects:
  * this runs once per record on the hot path.
- * @throws {@link ValidationError} naming the field, the rule and the value.
+ * @throws {@link @kinesis-kit/core!ValidationError} naming the field, the rule and the value.
  */
 export function createUserRecord(
   streamName: unknown,
