@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { type KinesisEmulator, type LocalStack, startLocalStack } from './local-stack.js';
+import { localStackEnvironment } from './local-stack-environment.js';
 
 const USAGE = `Usage: kinesis-kit-local [options]
 
@@ -16,17 +17,6 @@ Options:
 Example:
   eval "$(kinesis-kit-local --kinesis kinesalite --kinesis-port 4567 & sleep 2)"
   aws kinesis list-streams`;
-
-/** Environment variables that point the AWS CLI and SDKs at a local stack. */
-export function localStackEnvironment(stack: LocalStack): Record<string, string> {
-  return {
-    AWS_ENDPOINT_URL_KINESIS: stack.kinesisEndpoint,
-    AWS_ENDPOINT_URL_DYNAMODB: stack.dynamoDBEndpoint,
-    AWS_REGION: stack.region,
-    AWS_ACCESS_KEY_ID: 'AKIDLOCALSTACK',
-    AWS_SECRET_ACCESS_KEY: 'local-stack-secret',
-  };
-}
 
 function parsePort(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;

@@ -11,4 +11,5 @@ export * from './fault-proxy/index.js';
 export * from './kinesalite-server.js';
 export * from './kinesis-mock-server.js';
 export * from './local-stack.js';
+export * from './local-stack-environment.js';
 export * from './streams.js';

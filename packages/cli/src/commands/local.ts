@@ -1,4 +1,4 @@
-import { LOCAL_CREDENTIALS, type LocalStack, startLocalStack } from '@kinesis-kit/local-stack';
+import { type LocalStack, localStackEnvironment, startLocalStack } from '@kinesis-kit/local-stack';
 import { CliError, EXIT, UsageError } from '../cli-error.js';
 import { type Command, positionalArgs, stringOption } from '../command.js';
 import { jsonLine } from '../format.js';
@@ -10,17 +10,6 @@ function port(name: string, raw: string | undefined): number | undefined {
     throw new UsageError(`--${name} must be a port from 1 to 65535, got ${JSON.stringify(raw)}`);
   }
   return value;
-}
-
-/** The variables that point the AWS CLI, the SDKs and kinesis-kit at the stack. */
-function environment(stack: LocalStack): Record<string, string> {
-  return {
-    AWS_ENDPOINT_URL_KINESIS: stack.kinesisEndpoint,
-    AWS_ENDPOINT_URL_DYNAMODB: stack.dynamoDBEndpoint,
-    AWS_REGION: stack.region,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-  };
 }
 
 /** `kinesis-kit local` */
@@ -61,7 +50,7 @@ Options:
       );
     }
     try {
-      const env = environment(stack);
+      const env = localStackEnvironment(stack);
       if (context.options.json) context.io.out(jsonLine({ kinesis, ...env }));
       else for (const [name, value] of Object.entries(env)) context.io.out(`export ${name}=${value}`);
       context.io.err(`# ${kinesis} and dynalite are running on 127.0.0.1; press Ctrl-C to stop.`);
