@@ -26,6 +26,8 @@ export class Aggregator {
   #deadline = Number.POSITIVE_INFINITY;
   #expiresAt = Number.POSITIVE_INFINITY;
   #userDataBytes = 0;
+  #userDataMinBytes = Number.POSITIVE_INFINITY;
+  #userDataMaxBytes = 0;
 
   constructor(limits: AggregatorLimits, predictedShardId: string | undefined) {
     this.#limits = limits;
@@ -101,6 +103,8 @@ export class Aggregator {
         aggregated: true,
         size: AGGREGATED_RECORD_PARTITION_KEY.length + data.length,
         userDataBytes: this.#userDataBytes,
+        userDataMinBytes: this.#userDataMinBytes,
+        userDataMaxBytes: this.#userDataMaxBytes,
         predictedShardId: this.#predictedShardId,
         deadline: this.#deadline,
         expiresAt: this.#expiresAt,
@@ -111,6 +115,8 @@ export class Aggregator {
     this.#deadline = Number.POSITIVE_INFINITY;
     this.#expiresAt = Number.POSITIVE_INFINITY;
     this.#userDataBytes = 0;
+    this.#userDataMinBytes = Number.POSITIVE_INFINITY;
+    this.#userDataMaxBytes = 0;
     return out;
   }
 
@@ -122,6 +128,8 @@ export class Aggregator {
     this.#deadline = Number.POSITIVE_INFINITY;
     this.#expiresAt = Number.POSITIVE_INFINITY;
     this.#userDataBytes = 0;
+    this.#userDataMinBytes = Number.POSITIVE_INFINITY;
+    this.#userDataMaxBytes = 0;
     return records;
   }
 
@@ -134,7 +142,10 @@ export class Aggregator {
     this.#records.push(record);
     if (record.deadline < this.#deadline) this.#deadline = record.deadline;
     if (record.expiresAt < this.#expiresAt) this.#expiresAt = record.expiresAt;
-    this.#userDataBytes += record.data.length;
+    const dataBytes = record.data.length;
+    this.#userDataBytes += dataBytes;
+    if (dataBytes < this.#userDataMinBytes) this.#userDataMinBytes = dataBytes;
+    if (dataBytes > this.#userDataMaxBytes) this.#userDataMaxBytes = dataBytes;
   }
 }
 
@@ -148,6 +159,8 @@ export function single(record: UserRecord, predictedShardId: string | undefined)
     aggregated: false,
     size: record.size,
     userDataBytes: record.data.length,
+    userDataMinBytes: record.data.length,
+    userDataMaxBytes: record.data.length,
     predictedShardId,
     deadline: record.deadline,
     expiresAt: record.expiresAt,

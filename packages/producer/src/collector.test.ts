@@ -10,6 +10,8 @@ const record = (size: number): OutgoingRecord => ({
   aggregated: true,
   size,
   userDataBytes: 0,
+  userDataMinBytes: 0,
+  userDataMaxBytes: 0,
   predictedShardId: undefined,
   deadline: 0,
   expiresAt: 0,

@@ -19,6 +19,9 @@ export interface OutgoingRecord {
   readonly size: number;
   /** Sum of the user records' data bytes (a metric). */
   readonly userDataBytes: number;
+  /** Smallest and largest user record's data bytes (a metric, gathered while the records were added). */
+  readonly userDataMinBytes: number;
+  readonly userDataMaxBytes: number;
   /** The shard it was aggregated for; `undefined` when it was built without a shard map. */
   readonly predictedShardId: string | undefined;
   /** Earliest deadline of its user records. */

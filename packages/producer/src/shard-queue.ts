@@ -101,6 +101,8 @@ const EMPTY_SLOT: OutgoingRecord = Object.freeze({
   aggregated: false,
   size: 0,
   userDataBytes: 0,
+  userDataMinBytes: 0,
+  userDataMaxBytes: 0,
   predictedShardId: undefined,
   deadline: 0,
   expiresAt: 0,

@@ -10,14 +10,14 @@ import {
   SHARD_MAP_RETRY_BACKOFF,
 } from './defaults.js';
 import { DESTROYED, EXPIRED, RecordExpiredError, UserRecordFailedError } from './errors.js';
-import { type ProducerEventEmitter, StatsBuilder } from './events.js';
+import { type ProducerEventEmitter, type Stats, StatsBuilder } from './events.js';
 import type { ResolvedProducerOptions } from './options.js';
 import type { OutgoingRecord } from './outgoing-record.js';
 import type { Outstanding } from './outstanding.js';
 import type { ProducerKinesisClient, PutRecordsOutcome, Sender } from './sender.js';
 import { ShardQueue } from './shard-queue.js';
 import { untilAborted } from './until-aborted.js';
-import type { UserRecord } from './user-record.js';
+import { rejectRecord, type UserRecord } from './user-record.js';
 import type { Attempt, UserRecordResult } from './user-record-result.js';
 
 /** Error code of an attempt whose aggregate landed on a shard that does not own all its records. */
@@ -481,16 +481,20 @@ export class StreamPipeline {
     const wantStats = events.hasListeners('producer.record.put');
     const retries = wantStats ? new StatsBuilder() : undefined;
     const buffering = wantStats ? new StatsBuilder() : undefined;
-    const dataBytes = wantStats ? new StatsBuilder() : undefined;
     const records = out.records;
     const durationMs = end - start;
+    // Records settled already (expired or failed while this aggregate was in flight); rare.
+    let skipped: number[] | undefined;
     // Records of one aggregate mostly arrived in the same millisecond: share their (frozen) first and only
     // attempt instead of allocating it per record.
     let sharedDelay = -1;
     let sharedAttempts: readonly Attempt[] = [];
     for (let i = 0; i < records.length; i++) {
       const record = records[i];
-      if (record === undefined || record.settled) continue;
+      if (record === undefined || record.settled) {
+        (skipped ??= []).push(i);
+        continue;
+      }
       const previous = record.failedAttempts;
       const delayMs = start - record.lastAttemptEnd;
       let attempts: readonly Attempt[];
@@ -503,9 +507,8 @@ export class StreamPipeline {
       } else {
         attempts = [...previous, { delayMs, durationMs, successful: true }];
       }
-      if (retries !== undefined && buffering !== undefined && dataBytes !== undefined) {
+      if (retries !== undefined && buffering !== undefined) {
         retries.add(previous?.length ?? 0);
-        dataBytes.add(record.data.length);
         if (previous !== undefined) for (const a of previous) buffering.add(a.delayMs);
         buffering.add(delayMs);
       }
@@ -521,7 +524,7 @@ export class StreamPipeline {
         record.resolve(result);
       }
     }
-    if (retries !== undefined && buffering !== undefined && dataBytes !== undefined) {
+    if (retries !== undefined && buffering !== undefined) {
       events.emit('producer.record.put', {
         streamName: this.streamName,
         shardId,
@@ -529,7 +532,7 @@ export class StreamPipeline {
         sequenceNumber,
         bytes: out.size,
         userRecords: records.length,
-        userDataBytes: dataBytes.build(),
+        userDataBytes: userDataStats(out, skipped),
         retries: retries.build(),
         bufferingTimeMs: buffering.build(),
       });
@@ -640,7 +643,7 @@ export class StreamPipeline {
         retries: { count: 1, sum: attempts.length - 1, min: attempts.length - 1, max: attempts.length - 1 },
       });
     }
-    record.reject(error);
+    rejectRecord(record, error);
   }
 
   #requestReload(evidenceAt: number, reason: string): void {
@@ -778,6 +781,22 @@ export class StreamPipeline {
     for (const record of waiting) this.#route(record);
     this.#schedulePump();
   }
+}
+
+/**
+ * Data bytes of the user records of `out` that were put now: the aggregate's own figures, gathered while its
+ * records were added (reading each record's data again here would touch memory long gone from the cache),
+ * unless some records had settled before.
+ */
+function userDataStats(out: OutgoingRecord, skipped: readonly number[] | undefined): Stats {
+  if (skipped === undefined) {
+    return out.records.length === 0
+      ? { count: 0, sum: 0, min: 0, max: 0 }
+      : { count: out.records.length, sum: out.userDataBytes, min: out.userDataMinBytes, max: out.userDataMaxBytes };
+  }
+  const stats = new StatsBuilder();
+  for (const [i, record] of out.records.entries()) if (!skipped.includes(i)) stats.add(record.data.length);
+  return stats.build();
 }
 
 function describeError(error: unknown): { code: string; message: string | undefined } {

@@ -38,9 +38,11 @@ export class UserRecord {
   /** When the last attempt ended (the start of the delay of the next one). */
   lastAttemptEnd: number;
   settled = false;
-  /** Settle the caller's promise; set by {@link promiseFor}. */
-  resolve: (result: UserRecordResult) => void = noop;
-  reject: (error: Error) => void = noop;
+  /**
+   * Settles the caller's promise; set by {@link promiseFor}. Failures settle it too, with a rejected
+   * promise (see {@link rejectRecord}), so the record need not keep the reject function alive.
+   */
+  resolve: (result: UserRecordResult | Promise<never>) => void = noop;
 
   constructor(
     partitionKey: string,
@@ -150,19 +152,25 @@ export function createUserRecord(
 // One executor for every record's promise instead of a closure per record: the executor runs synchronously
 // inside `new Promise`, so the record it is for can be handed over through this variable.
 let binding: UserRecord | undefined;
-function bindSettlers(resolve: (result: UserRecordResult) => void, reject: (error: Error) => void): void {
-  if (binding !== undefined) {
-    binding.resolve = resolve;
-    binding.reject = reject;
-  }
+function bindSettlers(resolve: (result: UserRecordResult | Promise<never>) => void): void {
+  if (binding !== undefined) binding.resolve = resolve;
 }
 
-/** The caller's promise for `record`, settled through `record.resolve` / `record.reject`. */
+/** The caller's promise for `record`, settled through `record.resolve` or {@link rejectRecord}. */
 export function promiseFor(record: UserRecord): Promise<UserRecordResult> {
   binding = record;
   const promise = new Promise<UserRecordResult>(bindSettlers);
   binding = undefined;
   return promise;
+}
+
+/**
+ * Rejects the caller's promise of `record` with `error`. Resolving with a rejected promise rejects it
+ * with the same reason (a microtask later), and means records never hold their reject function: on the
+ * hot path every byte a record holds is copied by each young-generation GC it survives.
+ */
+export function rejectRecord(record: UserRecord, error: Error): void {
+  record.resolve(Promise.reject(error));
 }
 
 function noop(): void {}

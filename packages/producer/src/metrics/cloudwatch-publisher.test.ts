@@ -93,7 +93,8 @@ function find(data: readonly MetricDatum[], name: string, dimensions: Record<str
 describe('metrics upload to CloudWatch', () => {
   it('uploads the KPL metrics per minute at global, stream and shard level with StatisticValues', async () => {
     const p = producer({ metricsNamespace: 'MyApp' });
-    const pending = Array.from({ length: 10 }, (_, i) => p.addUserRecord('orders', `k${i}`, 'abcd'));
+    // Data of 1 to 10 bytes, all in one aggregate.
+    const pending = Array.from({ length: 10 }, (_, i) => p.addUserRecord('orders', `k${i}`, 'x'.repeat(i + 1)));
     await advance(100);
     await Promise.all(pending);
     expect(uploads).toHaveLength(0);
@@ -109,7 +110,12 @@ describe('metrics upload to CloudWatch', () => {
     });
     expect(find(data, 'UserRecordsPut', { StreamName: 'orders' })).toBeDefined();
     expect(find(data, 'UserRecordsPut', { StreamName: 'orders', ShardId: formatShardId(0) })?.Unit).toBe('Count');
-    expect(find(data, 'UserRecordsDataPut', { StreamName: 'orders' })?.StatisticValues).toMatchObject({ Sum: 40 });
+    expect(find(data, 'UserRecordsDataPut', { StreamName: 'orders' })?.StatisticValues).toEqual({
+      SampleCount: 10,
+      Sum: 55,
+      Minimum: 1,
+      Maximum: 10,
+    });
     expect(find(data, 'KinesisRecordsPut', {})?.StatisticValues).toMatchObject({ SampleCount: 1, Sum: 1 });
     expect(find(data, 'UserRecordsPerKinesisRecord', {})?.StatisticValues).toMatchObject({ Sum: 10 });
     expect(find(data, 'BufferingTime', {})?.Unit).toBe('Milliseconds');
