@@ -81,3 +81,6 @@ export const SHARD_MAP_RETRY_BACKOFF = Object.freeze({ baseMs: 1_000, maxMs: 30_
 
 /** Least time between two shard listings of one stream, in ms. */
 export const SHARD_MAP_MIN_RELOAD_INTERVAL = 200;
+
+/** How often gauges (`UserRecordsPending`) are sampled between uploads, in ms: the KPL samples every 200 ms. */
+export const METRICS_SAMPLE_INTERVAL = 200;

@@ -157,7 +157,8 @@ export class KinesisProducer {
       level: options.metricsLevel,
       granularity: options.metricsGranularity,
       uploadDelay: options.metricsUploadDelay,
-      beforeUpload: () => {
+      // The KPL's UserRecordsPending: a gauge sampled every 200 ms, so an upload reports its min, max and mean.
+      sample: () => {
         for (const pipeline of this.#pipelines.values())
           this.#recorder.samplePending(pipeline.streamName, pipeline.pending);
       },

@@ -137,6 +137,22 @@ describe('metrics upload to CloudWatch', () => {
     expect(find(data, 'UserRecordsPut', { StreamName: 's' })).toBeDefined();
   });
 
+  it('samples UserRecordsPending every 200 ms, as the KPL does, so an upload shows how it moved', async () => {
+    throttle = true;
+    const p = producer({ recordTtl: 30_000 });
+    const records = Array.from({ length: 5 }, (_, i) => p.addUserRecord('orders', `k${i}`, 'x').catch(() => 'failed'));
+    // Pending from the start until the records expire at 30 s, then none for the rest of the minute.
+    for (let t = 0; t < 60_000; t += 1_000) await advance(1_000);
+    expect(await Promise.all(records)).toEqual(Array(5).fill('failed'));
+    const pending = find(uploads[0]?.data ?? [], 'UserRecordsPending', { StreamName: 'orders' });
+    // 60 s / 200 ms; the sample due with the upload may land in the next window.
+    expect(pending?.StatisticValues?.SampleCount).toBeGreaterThanOrEqual(299);
+    expect(pending?.StatisticValues?.SampleCount).toBeLessThanOrEqual(300);
+    expect(pending?.StatisticValues).toMatchObject({ Minimum: 0, Maximum: 5 });
+    expect(pending?.StatisticValues?.Sum).toBeGreaterThanOrEqual(5 * 145);
+    expect(pending?.StatisticValues?.Sum).toBeLessThanOrEqual(5 * 155);
+  });
+
   it('counts errors by code and expired records', async () => {
     throttle = true;
     const p = producer({ recordTtl: 1_000 });

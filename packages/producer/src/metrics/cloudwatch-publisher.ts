@@ -1,5 +1,6 @@
 import { type CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { type Clock, retry } from '@kinesis-kit/core';
+import { METRICS_SAMPLE_INTERVAL } from '../defaults.js';
 import type { ProducerEventEmitter } from '../events.js';
 import type { MetricsGranularity, MetricsLevel } from '../options.js';
 import { isUploaded, METRICS } from './metric-definitions.js';
@@ -28,8 +29,10 @@ export interface CloudWatchPublisherOptions {
   readonly granularity: MetricsGranularity;
   /** Time between uploads in ms (KPL `MetricsUploadDelay`). */
   readonly uploadDelay: number;
-  /** Called before each upload, e.g. to sample gauges. */
-  readonly beforeUpload?: () => void;
+  /** Samples gauges (`UserRecordsPending`) into the recorder; called every `sampleInterval` ms. */
+  readonly sample?: () => void;
+  /** Time between samples in ms. @defaultValue {@link METRICS_SAMPLE_INTERVAL} */
+  readonly sampleInterval?: number;
 }
 
 /**
@@ -46,19 +49,19 @@ export class CloudWatchPublisher {
     this.#options = options;
   }
 
-  /** Starts the upload loop. */
+  /** Starts the upload loop and the sampling of gauges. */
   start(): void {
-    this.#running ??= this.#loop();
+    this.#running ??= Promise.all([this.#uploadLoop(), this.#sampleLoop()]).then(() => {});
   }
 
-  /** Stops the loop, then makes one last upload of what is left. */
+  /** Stops the loops, then makes one last upload of what is left. */
   async stop(): Promise<void> {
     this.#stop.abort();
     await this.#running;
     await this.upload();
   }
 
-  async #loop(): Promise<void> {
+  async #uploadLoop(): Promise<void> {
     const { clock, uploadDelay } = this.#options;
     for (;;) {
       try {
@@ -70,17 +73,29 @@ export class CloudWatchPublisher {
     }
   }
 
+  async #sampleLoop(): Promise<void> {
+    const { clock, sample, sampleInterval = METRICS_SAMPLE_INTERVAL } = this.#options;
+    if (sample === undefined) return;
+    for (;;) {
+      try {
+        await clock.sleep(sampleInterval, this.#stop.signal);
+      } catch {
+        return;
+      }
+      try {
+        sample();
+      } catch (error) {
+        this.#options.events.emit('producer.error', {
+          error: error instanceof Error ? error : new Error(String(error)),
+          operation: 'metrics sample',
+        });
+      }
+    }
+  }
+
   /** Uploads what was recorded since the previous upload. Never throws. */
   async upload(): Promise<void> {
-    const { recorder, clock, beforeUpload } = this.#options;
-    try {
-      beforeUpload?.();
-    } catch (error) {
-      this.#options.events.emit('producer.error', {
-        error: error instanceof Error ? error : new Error(String(error)),
-        operation: 'metrics sample',
-      });
-    }
+    const { recorder, clock } = this.#options;
     const window = recorder.takeWindow();
     const datums = this.#datums(window, new Date(clock.now()));
     for (let i = 0; i < datums.length; i += MAX_DATUMS_PER_PUT_METRIC_DATA) {
