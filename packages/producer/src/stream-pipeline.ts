@@ -492,7 +492,8 @@ export class StreamPipeline {
     for (let i = 0; i < records.length; i++) {
       const record = records[i];
       if (record === undefined || record.settled) {
-        (skipped ??= []).push(i);
+        if (skipped === undefined) skipped = [i];
+        else skipped.push(i);
         continue;
       }
       const previous = record.failedAttempts;
