@@ -171,6 +171,7 @@ async function runDemo(options: DemoOptions): Promise<Verification> {
       );
       consumer.on('lease.released', ({ payload }) => event(`${worker} released ${payload.leaseKey}`));
       consumer.on('shard.ended', ({ payload }) => {
+        if (payload.alreadyEnded) return;
         finished.add(payload.shardId);
         event(`${worker} read ${payload.shardId} to its end; children ${payload.childShardIds.join(', ')}`);
       });

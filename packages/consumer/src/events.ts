@@ -74,8 +74,17 @@ export type ConsumerEvents = {
   /** A child shard waits for its parents to reach SHARD_END. */
   'shard.blocked': { readonly shardId: string; readonly parentShardIds: readonly string[] };
   'shard.initialized': { readonly shardId: string; readonly checkpoint: string; readonly durationMs: number };
-  /** Every record of a closed shard was delivered and the processor checkpointed SHARD_END. */
-  'shard.ended': { readonly shardId: string; readonly childShardIds: readonly string[] };
+  /**
+   * Every record of a closed shard was delivered and the processor checkpointed SHARD_END. Also emitted when
+   * this worker takes a lease whose shard had already ended (under another worker that then stopped before
+   * finishing up): it only makes sure the children have leases, the processor is not called, and
+   * `alreadyEnded` is true. Count shard ends with `alreadyEnded === false`.
+   */
+  'shard.ended': {
+    readonly shardId: string;
+    readonly childShardIds: readonly string[];
+    readonly alreadyEnded: boolean;
+  };
   /**
    * `shardEnded` returned without checkpointing: the children stay blocked. Loud on purpose (KCL issue #211):
    * a processor must call `checkpointer.checkpoint()` in `shardEnded`.

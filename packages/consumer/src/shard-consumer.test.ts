@@ -64,6 +64,10 @@ function setup(o: Options) {
   const clock = new ManualClock(0);
   const events = new TypedEventEmitter<ConsumerEvents>({ clock });
   const seen: string[] = [];
+  const ended: ConsumerEvents['shard.ended'][] = [];
+  events.on('shard.ended', (e) => {
+    ended.push(e.payload);
+  });
   events.onAny((e) => {
     seen.push(e.type);
   });
@@ -99,7 +103,7 @@ function setup(o: Options) {
     },
     events,
   });
-  return { clock, consumer, seen, writes, fetcher, released: () => released };
+  return { clock, consumer, seen, ended, writes, fetcher, released: () => released };
 }
 
 class Log extends RecordProcessor {
@@ -135,7 +139,7 @@ describe('ShardConsumer', () => {
   it('skips records at or before the checkpoint (inside an aggregate too), processes the rest, ends with SHARD_END', async () => {
     const processor = new Log();
     const lease = withLease(newLease({ leaseKey: 's', checkpoint: new ExtendedSequenceNumber('10', 1) }), {});
-    const { consumer, writes, seen, fetcher } = setup({
+    const { consumer, writes, seen, ended, fetcher } = setup({
       lease,
       processor,
       batches: [batch([rec('10', 0), rec('10', 1), rec('10', 2), rec('11')]), batch([rec('12')], true)],
@@ -145,6 +149,7 @@ describe('ShardConsumer', () => {
     expect(processor.calls).toEqual(['initialize@10.1', 'process:10.2,11.0', 'process:12.0', 'shardEnded']);
     expect(writes.map((w) => String(w.checkpoint))).toEqual(['11', '12', 'SHARD_END']);
     expect(seen).toContain('shard.ended');
+    expect(ended).toEqual([expect.objectContaining({ shardId: 's', alreadyEnded: false })]);
     expect(consumer.state).toBe('SHUTDOWN_COMPLETE');
   });
 
@@ -282,8 +287,10 @@ describe('ShardConsumer', () => {
   it('an already finished shard only makes sure its children have leases', async () => {
     const processor = new Log();
     const lease = newLease({ leaseKey: 's', checkpoint: ExtendedSequenceNumber.SHARD_END });
-    const { consumer } = setup({ lease, processor, batches: [] });
+    const { consumer, ended } = setup({ lease, processor, batches: [] });
     expect(await consumer.start()).toBe('SHARD_END');
     expect(processor.calls).toEqual([]);
+    // Reported, so children are taken at once, but marked: this shard's end was counted where it happened.
+    expect(ended).toEqual([expect.objectContaining({ shardId: 's', alreadyEnded: true })]);
   });
 });

@@ -125,7 +125,7 @@ export class ShardConsumer {
         // sure the children have leases.
         this.#state = 'SHUTTING_DOWN';
         const childShardIds = await this.#ensureChildLeases(undefined);
-        events.emit('shard.ended', { shardId: this.shardId, childShardIds });
+        events.emit('shard.ended', { shardId: this.shardId, childShardIds, alreadyEnded: true });
       } else {
         await this.#waitForParents();
         await this.#initialize();
@@ -322,7 +322,7 @@ export class ShardConsumer {
       this.#shardEndedCalled = true;
       await this.#call('shardEnded', () => processor.shardEnded({ checkpointer }), attempt);
       if (checkpointer.lastCheckpointValue.isShardEnd) {
-        events.emit('shard.ended', { shardId: this.shardId, childShardIds });
+        events.emit('shard.ended', { shardId: this.shardId, childShardIds, alreadyEnded: false });
         return;
       }
       this.#throwIfStopped();
