@@ -6,6 +6,7 @@
  */
 export * from './aggregation/index.js';
 export * from './backoff.js';
+export * from './call-with-timeout.js';
 export * from './clock.js';
 export * from './error-classifier.js';
 export * from './errors.js';

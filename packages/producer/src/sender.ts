@@ -5,10 +5,9 @@ import {
   type PutRecordsCommandOutput,
   type PutRecordsRequestEntry,
 } from '@aws-sdk/client-kinesis';
-import { type Clock, TimeoutError } from '@kinesis-kit/core';
+import { type Clock, callWithTimeout, TimeoutError } from '@kinesis-kit/core';
 import PQueue from 'p-queue';
 import type { OutgoingRecord } from './outgoing-record.js';
-import { untilAborted } from './until-aborted.js';
 
 /**
  * The two Kinesis calls the producer makes. A `KinesisClient` satisfies it; so does a small fake, which is
@@ -74,24 +73,17 @@ export class Sender {
     if (this.#stop.signal.aborted) {
       return { ok: false, error: new TimeoutError('The producer stopped before the call was made'), start, end: start };
     }
-    const request = new AbortController();
-    const timer = new AbortController();
-    const onStop = (): void => request.abort(this.#stop.signal.reason);
-    this.#stop.signal.addEventListener('abort', onStop, { once: true });
-    clock.sleep(this.#requestTimeout, timer.signal).then(
-      () => request.abort(new TimeoutError(`PutRecords took longer than requestTimeout (${this.#requestTimeout} ms)`)),
-      () => {},
-    );
     try {
-      const output = await untilAborted(this.#client.send(command, { abortSignal: request.signal }), request.signal);
+      const output = await callWithTimeout((abortSignal) => this.#client.send(command, { abortSignal }), {
+        operation: 'PutRecords',
+        timeoutMs: this.#requestTimeout,
+        clock,
+        signal: this.#stop.signal,
+        timeoutError: () => new TimeoutError(`PutRecords took longer than requestTimeout (${this.#requestTimeout} ms)`),
+      });
       return { ok: true, output, start, end: clock.now() };
     } catch (error) {
-      // An abort surfaces as the SDK's AbortError; report why we aborted instead.
-      const reason: unknown = request.signal.aborted ? request.signal.reason : undefined;
-      return { ok: false, error: reason instanceof Error ? reason : error, start, end: clock.now() };
-    } finally {
-      timer.abort();
-      this.#stop.signal.removeEventListener('abort', onStop);
+      return { ok: false, error, start, end: clock.now() };
     }
   }
 }

@@ -1,5 +1,13 @@
 import type { PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
-import { backoffDelay, type Clock, classifyError, type ErrorClass, KinesisKitError, ShardMap } from '@kinesis-kit/core';
+import {
+  backoffDelay,
+  type Clock,
+  callWithTimeout,
+  classifyError,
+  type ErrorClass,
+  KinesisKitError,
+  ShardMap,
+} from '@kinesis-kit/core';
 import type { AggregatorLimits } from './aggregator.js';
 import { Collector } from './collector.js';
 import {
@@ -16,7 +24,6 @@ import type { OutgoingRecord } from './outgoing-record.js';
 import type { Outstanding } from './outstanding.js';
 import type { ProducerKinesisClient, PutRecordsOutcome, Sender } from './sender.js';
 import { ShardQueue } from './shard-queue.js';
-import { untilAborted } from './until-aborted.js';
 import { rejectRecord, type UserRecord } from './user-record.js';
 import type { Attempt, UserRecordResult } from './user-record-result.js';
 
@@ -713,39 +720,21 @@ export class StreamPipeline {
   }
 
   /** Lists the shards, giving up after `requestTimeout` (or when the producer stops) so a hung call cannot wedge the stream. */
-  async #listWithTimeout(): Promise<ShardMap> {
+  #listWithTimeout(): Promise<ShardMap> {
     const { client, clock, stopSignal, options } = this.#context;
-    const request = new AbortController();
-    const timer = new AbortController();
-    const onStop = (): void => request.abort(stopSignal.reason);
-    stopSignal.addEventListener('abort', onStop, { once: true });
-    clock.sleep(options.requestTimeout, timer.signal).then(
-      () =>
-        request.abort(
-          new KinesisKitError(
-            'LIST_SHARDS_TIMEOUT',
-            `ListShards took longer than requestTimeout (${options.requestTimeout} ms)`,
-            {
-              retriable: true,
-              streamName: this.streamName,
-            },
-          ),
+    return callWithTimeout((signal) => ShardMap.load(client, { streamName: this.streamName, clock, signal }), {
+      operation: 'ListShards',
+      timeoutMs: options.requestTimeout,
+      clock,
+      signal: stopSignal,
+      // Retriable, so the map is listed again after a backoff.
+      timeoutError: () =>
+        new KinesisKitError(
+          'LIST_SHARDS_TIMEOUT',
+          `ListShards took longer than requestTimeout (${options.requestTimeout} ms)`,
+          { retriable: true, streamName: this.streamName },
         ),
-      () => {},
-    );
-    try {
-      return await untilAborted(
-        ShardMap.load(client, { streamName: this.streamName, clock, signal: request.signal }),
-        request.signal,
-      );
-    } catch (error) {
-      // Report why we aborted (a retriable timeout) rather than the resulting AbortError (a client error).
-      const reason: unknown = request.signal.aborted ? request.signal.reason : undefined;
-      throw reason instanceof Error ? reason : error;
-    } finally {
-      timer.abort();
-      stopSignal.removeEventListener('abort', onStop);
-    }
+    });
   }
 
   /** Installs a new map: retires queues of closed shards, judges pending landings, routes what waited. */
