@@ -97,6 +97,7 @@ export class KinesisConsumer {
         client: this.#dynamo,
         tableName: resolved.tableName,
         consistentReads: resolved.consistentReads,
+        requestTimeoutMillis: resolved.dynamoDbRequestTimeout,
         clock,
         onSkippedItem: (leaseKey, reason) => {
           if (reason === 'unreadable') resolved.logger.warn('Skipping an unreadable lease table item', { leaseKey });
@@ -110,6 +111,7 @@ export class KinesisConsumer {
       initialPositionInStream: resolved.initialPositionInStream,
       clock,
       events: this.#events,
+      requestTimeoutMillis: resolved.kinesisRequestTimeout,
     });
     this.#coordinator = new LeaseCoordinator({
       store: this.#store,
@@ -170,6 +172,7 @@ export class KinesisConsumer {
         client: this.#kinesis,
         maxRecords: resolved.maxRecords,
         idleTimeBetweenReadsInMillis: resolved.idleTimeBetweenReadsInMillis,
+        requestTimeoutMillis: resolved.kinesisRequestTimeout,
         initialTimestamp,
         clock,
         events: this.#events,

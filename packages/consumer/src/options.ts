@@ -7,11 +7,13 @@ import { type Clock, systemClock, ValidationError } from '@kinesis-kit/core';
 import {
   DEFAULT_CALL_PROCESS_RECORDS_EVEN_FOR_EMPTY_RECORD_LIST,
   DEFAULT_CLEANUP_LEASES_UPON_SHARD_COMPLETION,
+  DEFAULT_DYNAMODB_REQUEST_TIMEOUT_MILLIS,
   DEFAULT_ENABLE_PRIORITY_LEASE_ASSIGNMENT,
   DEFAULT_EPSILON_MILLIS,
   DEFAULT_FAILOVER_TIME_MILLIS,
   DEFAULT_IDLE_TIME_BETWEEN_READS_IN_MILLIS,
   DEFAULT_INITIAL_POSITION_IN_STREAM,
+  DEFAULT_KINESIS_REQUEST_TIMEOUT_MILLIS,
   DEFAULT_LEASE_CLEANUP_INTERVAL_MILLIS,
   DEFAULT_MAX_LEASES_FOR_WORKER,
   DEFAULT_MAX_LEASES_TO_STEAL_AT_ONE_TIME,
@@ -90,6 +92,17 @@ export interface KinesisConsumerOptions {
    * Batches read ahead while `processRecords` runs, 0 to 10; 0 reads only when asked. @defaultValue 1
    */
   readonly maxPendingProcessRecordsInput?: number;
+  /**
+   * Longest one Kinesis call (GetRecords, GetShardIterator, ListShards) may take before it is abandoned and
+   * retried: the AWS SDK sets no timeout, and a call on a connection that stopped answering would otherwise
+   * stall its shard for good. @defaultValue 30 000 (KCL `kinesisRequestTimeout`)
+   */
+  readonly kinesisRequestTimeout?: number;
+  /**
+   * Longest one lease-table call may take before it is abandoned and retried.
+   * @defaultValue 60 000 (KCL `dynamoDbRequestTimeout`)
+   */
+  readonly dynamoDbRequestTimeout?: number;
   /** Call `processRecords` for empty batches too. @defaultValue false */
   readonly callProcessRecordsEvenForEmptyRecordList?: boolean;
   /** Delete leases of finished shards once their children have started. @defaultValue true */
@@ -154,6 +167,8 @@ export interface ResolvedConsumerOptions {
   readonly maxRecords: number;
   readonly idleTimeBetweenReadsInMillis: number;
   readonly maxPendingProcessRecordsInput: number;
+  readonly kinesisRequestTimeout: number;
+  readonly dynamoDbRequestTimeout: number;
   readonly callProcessRecordsEvenForEmptyRecordList: boolean;
   readonly cleanupLeasesUponShardCompletion: boolean;
   readonly leaseCleanupIntervalMillis: number;
@@ -258,6 +273,18 @@ export function resolveConsumerOptions(options: KinesisConsumerOptions): Resolve
       'idleTimeBetweenReadsInMillis',
       DEFAULT_IDLE_TIME_BETWEEN_READS_IN_MILLIS,
       0,
+    ),
+    kinesisRequestTimeout: wholeNumber(
+      options.kinesisRequestTimeout,
+      'kinesisRequestTimeout',
+      DEFAULT_KINESIS_REQUEST_TIMEOUT_MILLIS,
+      1,
+    ),
+    dynamoDbRequestTimeout: wholeNumber(
+      options.dynamoDbRequestTimeout,
+      'dynamoDbRequestTimeout',
+      DEFAULT_DYNAMODB_REQUEST_TIMEOUT_MILLIS,
+      1,
     ),
     maxPendingProcessRecordsInput: wholeNumber(
       options.maxPendingProcessRecordsInput,

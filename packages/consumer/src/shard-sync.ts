@@ -1,5 +1,6 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { type Clock, compareShardIds, type ShardInfo, ShardMap } from '@kinesis-kit/core';
+import { type Clock, callWithTimeout, compareShardIds, type ShardInfo, ShardMap } from '@kinesis-kit/core';
+import { DEFAULT_KINESIS_REQUEST_TIMEOUT_MILLIS } from './defaults.js';
 import type { ConsumerEventEmitter } from './events.js';
 import { ExtendedSequenceNumber } from './extended-sequence-number.js';
 import { type Lease, type LeaseHashKeyRange, type NewLeaseInit, newLease } from './leases/lease.js';
@@ -96,6 +97,8 @@ export interface ShardSyncerOptions {
   readonly initialPositionInStream: InitialPositionInStream;
   readonly clock: Clock;
   readonly events: ConsumerEventEmitter;
+  /** Longest one listing may take (`kinesisRequestTimeout`). @defaultValue {@link DEFAULT_KINESIS_REQUEST_TIMEOUT_MILLIS} */
+  readonly requestTimeoutMillis?: number;
 }
 
 /** What {@link ShardSyncer.createChildLeases} found. */
@@ -205,12 +208,17 @@ export class ShardSyncer {
   }
 
   async #listShards(signal: AbortSignal | undefined): Promise<ShardMap> {
-    const map = await ShardMap.load(this.#o.kinesis, {
-      streamName: this.#o.streamName,
-      include: 'all',
-      clock: this.#o.clock,
-      ...(signal === undefined ? {} : { signal }),
-    });
+    const { kinesis, streamName, clock } = this.#o;
+    // One limit for the whole listing, pages included: what matters is that a sync cannot hang.
+    const map = await callWithTimeout(
+      (abortSignal) => ShardMap.load(kinesis, { streamName, include: 'all', clock, signal: abortSignal }),
+      {
+        operation: 'ListShards',
+        timeoutMs: this.#o.requestTimeoutMillis ?? DEFAULT_KINESIS_REQUEST_TIMEOUT_MILLIS,
+        clock,
+        ...(signal === undefined ? {} : { signal }),
+      },
+    );
     this.#shardMap = map;
     return map;
   }

@@ -10,8 +10,9 @@ import {
   type ScanCommandOutput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type Clock, KinesisKitError, systemClock } from '@kinesis-kit/core';
+import { type Clock, callWithTimeout, KinesisKitError, systemClock } from '@kinesis-kit/core';
 import type { CheckpointState } from '../checkpointer.js';
+import { DEFAULT_DYNAMODB_REQUEST_TIMEOUT_MILLIS } from '../defaults.js';
 import type { Lease } from './lease.js';
 import { withLease } from './lease.js';
 import { itemToLease, LeaseAttribute, type LeaseItem, leaseToItem, type SkipReason } from './lease-serializer.js';
@@ -25,6 +26,11 @@ export interface DynamoDBLeaseStoreOptions {
   readonly consistentReads?: boolean;
   /** How long `initialize` waits for the table to become ACTIVE. @defaultValue 600 000 (as the KCL) */
   readonly tableActiveTimeoutMillis?: number;
+  /**
+   * Longest one DynamoDB call may take before it is abandoned as failed and retried where the caller retries
+   * (KCL `dynamoDbRequestTimeout`). @defaultValue 60 000
+   */
+  readonly requestTimeoutMillis?: number;
   /** @defaultValue the system clock */
   readonly clock?: Clock;
   /** Told about every item skipped because it is not a readable lease. */
@@ -45,6 +51,7 @@ export class DynamoDBLeaseStore implements LeaseStore {
   readonly #client: Pick<DynamoDBClient, 'send'>;
   readonly #consistentRead: boolean;
   readonly #timeoutMillis: number;
+  readonly #requestTimeoutMillis: number;
   readonly #clock: Clock;
   readonly #onSkippedItem: ((leaseKey: string | undefined, reason: SkipReason) => void) | undefined;
 
@@ -53,6 +60,7 @@ export class DynamoDBLeaseStore implements LeaseStore {
     this.#client = options.client;
     this.#consistentRead = options.consistentReads ?? false;
     this.#timeoutMillis = options.tableActiveTimeoutMillis ?? DEFAULT_TABLE_ACTIVE_TIMEOUT_MILLIS;
+    this.#requestTimeoutMillis = options.requestTimeoutMillis ?? DEFAULT_DYNAMODB_REQUEST_TIMEOUT_MILLIS;
     this.#clock = options.clock ?? systemClock;
     this.#onSkippedItem = options.onSkippedItem;
   }
@@ -61,14 +69,19 @@ export class DynamoDBLeaseStore implements LeaseStore {
     let status = await this.#tableStatus(signal);
     if (status === undefined) {
       try {
-        await this.#client.send(
-          new CreateTableCommand({
-            TableName: this.tableName,
-            KeySchema: [{ AttributeName: LeaseAttribute.leaseKey, KeyType: 'HASH' }],
-            AttributeDefinitions: [{ AttributeName: LeaseAttribute.leaseKey, AttributeType: 'S' }],
-            BillingMode: 'PAY_PER_REQUEST',
-          }),
-          { abortSignal: signal },
+        await this.#send(
+          'CreateTable',
+          (abortSignal) =>
+            this.#client.send(
+              new CreateTableCommand({
+                TableName: this.tableName,
+                KeySchema: [{ AttributeName: LeaseAttribute.leaseKey, KeyType: 'HASH' }],
+                AttributeDefinitions: [{ AttributeName: LeaseAttribute.leaseKey, AttributeType: 'S' }],
+                BillingMode: 'PAY_PER_REQUEST',
+              }),
+              { abortSignal },
+            ),
+          signal,
         );
       } catch (error) {
         // Another worker created it between our describe and create: fine, wait for it like for ours.
@@ -96,13 +109,18 @@ export class DynamoDBLeaseStore implements LeaseStore {
     const leases: Lease[] = [];
     let startKey: Record<string, AttributeValue> | undefined;
     do {
-      const page: ScanCommandOutput = await this.#client.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          ConsistentRead: this.#consistentRead,
-          ExclusiveStartKey: startKey,
-        }),
-        { abortSignal: signal },
+      const page: ScanCommandOutput = await this.#send(
+        'Scan',
+        (abortSignal) =>
+          this.#client.send(
+            new ScanCommand({
+              TableName: this.tableName,
+              ConsistentRead: this.#consistentRead,
+              ExclusiveStartKey: startKey,
+            }),
+            { abortSignal },
+          ),
+        signal,
       );
       for (const item of page.Items ?? []) {
         const lease = this.#read(item);
@@ -114,23 +132,33 @@ export class DynamoDBLeaseStore implements LeaseStore {
   }
 
   async getLease(leaseKey: string, signal?: AbortSignal): Promise<Lease | undefined> {
-    const { Item } = await this.#client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: keyOf(leaseKey), ConsistentRead: this.#consistentRead }),
-      { abortSignal: signal },
+    const { Item } = await this.#send(
+      'GetItem',
+      (abortSignal) =>
+        this.#client.send(
+          new GetItemCommand({ TableName: this.tableName, Key: keyOf(leaseKey), ConsistentRead: this.#consistentRead }),
+          { abortSignal },
+        ),
+      signal,
     );
     return Item === undefined ? undefined : this.#read(Item);
   }
 
   async createLeaseIfNotExists(lease: Lease, signal?: AbortSignal): Promise<boolean> {
     try {
-      await this.#client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: leaseToItem(lease),
-          ConditionExpression: 'attribute_not_exists(#key)',
-          ExpressionAttributeNames: { '#key': LeaseAttribute.leaseKey },
-        }),
-        { abortSignal: signal },
+      await this.#send(
+        'PutItem',
+        (abortSignal) =>
+          this.#client.send(
+            new PutItemCommand({
+              TableName: this.tableName,
+              Item: leaseToItem(lease),
+              ConditionExpression: 'attribute_not_exists(#key)',
+              ExpressionAttributeNames: { '#key': LeaseAttribute.leaseKey },
+            }),
+            { abortSignal },
+          ),
+        signal,
       );
       return true;
     } catch (error) {
@@ -218,16 +246,21 @@ export class DynamoDBLeaseStore implements LeaseStore {
     if (update.isEmpty) return true;
     const names = { ...update.names, '#key': LeaseAttribute.leaseKey };
     try {
-      await this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: keyOf(leaseKey),
-          UpdateExpression: update.expression,
-          ConditionExpression: 'attribute_exists(#key)',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: update.values,
-        }),
-        { abortSignal: signal },
+      await this.#send(
+        'UpdateItem',
+        (abortSignal) =>
+          this.#client.send(
+            new UpdateItemCommand({
+              TableName: this.tableName,
+              Key: keyOf(leaseKey),
+              UpdateExpression: update.expression,
+              ConditionExpression: 'attribute_exists(#key)',
+              ExpressionAttributeNames: names,
+              ExpressionAttributeValues: update.values,
+            }),
+            { abortSignal },
+          ),
+        signal,
       );
       return true;
     } catch (error) {
@@ -237,9 +270,12 @@ export class DynamoDBLeaseStore implements LeaseStore {
   }
 
   async deleteLease(leaseKey: string, signal?: AbortSignal): Promise<void> {
-    await this.#client.send(new DeleteItemCommand({ TableName: this.tableName, Key: keyOf(leaseKey) }), {
-      abortSignal: signal,
-    });
+    await this.#send(
+      'DeleteItem',
+      (abortSignal) =>
+        this.#client.send(new DeleteItemCommand({ TableName: this.tableName, Key: keyOf(leaseKey) }), { abortSignal }),
+      signal,
+    );
   }
 
   /**
@@ -255,16 +291,21 @@ export class DynamoDBLeaseStore implements LeaseStore {
     const next = lease.leaseCounter + 1;
     update.set(LeaseAttribute.leaseCounter, { N: String(next) });
     try {
-      await this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: keyOf(lease.leaseKey),
-          UpdateExpression: update.expression,
-          ConditionExpression: '#counter = :expectedCounter',
-          ExpressionAttributeNames: { ...update.names, '#counter': LeaseAttribute.leaseCounter },
-          ExpressionAttributeValues: { ...update.values, ':expectedCounter': { N: String(lease.leaseCounter) } },
-        }),
-        { abortSignal: signal },
+      await this.#send(
+        'UpdateItem',
+        (abortSignal) =>
+          this.#client.send(
+            new UpdateItemCommand({
+              TableName: this.tableName,
+              Key: keyOf(lease.leaseKey),
+              UpdateExpression: update.expression,
+              ConditionExpression: '#counter = :expectedCounter',
+              ExpressionAttributeNames: { ...update.names, '#counter': LeaseAttribute.leaseCounter },
+              ExpressionAttributeValues: { ...update.values, ':expectedCounter': { N: String(lease.leaseCounter) } },
+            }),
+            { abortSignal },
+          ),
+        signal,
       );
     } catch (error) {
       if (isConditionalFailure(error)) return undefined;
@@ -274,11 +315,30 @@ export class DynamoDBLeaseStore implements LeaseStore {
   }
 
   async #getConsistent(leaseKey: string, signal: AbortSignal | undefined): Promise<Lease | undefined> {
-    const { Item } = await this.#client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: keyOf(leaseKey), ConsistentRead: true }),
-      { abortSignal: signal },
+    const { Item } = await this.#send(
+      'GetItem',
+      (abortSignal) =>
+        this.#client.send(
+          new GetItemCommand({ TableName: this.tableName, Key: keyOf(leaseKey), ConsistentRead: true }),
+          { abortSignal },
+        ),
+      signal,
     );
     return Item === undefined ? undefined : this.#read(Item);
+  }
+
+  /** One DynamoDB call, abandoned after the request timeout: the SDK sets none, and a hung call would stall renewals. */
+  #send<T>(
+    operation: string,
+    call: (abortSignal: AbortSignal) => Promise<T>,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
+    return callWithTimeout(call, {
+      operation,
+      timeoutMs: this.#requestTimeoutMillis,
+      clock: this.#clock,
+      ...(signal === undefined ? {} : { signal }),
+    });
   }
 
   #read(item: LeaseItem): Lease | undefined {
@@ -292,9 +352,11 @@ export class DynamoDBLeaseStore implements LeaseStore {
 
   async #tableStatus(signal: AbortSignal | undefined): Promise<string | undefined> {
     try {
-      const { Table } = await this.#client.send(new DescribeTableCommand({ TableName: this.tableName }), {
-        abortSignal: signal,
-      });
+      const { Table } = await this.#send(
+        'DescribeTable',
+        (abortSignal) => this.#client.send(new DescribeTableCommand({ TableName: this.tableName }), { abortSignal }),
+        signal,
+      );
       return Table?.TableStatus ?? 'UNKNOWN';
     } catch (error) {
       if (hasName(error, 'ResourceNotFoundException')) return undefined;

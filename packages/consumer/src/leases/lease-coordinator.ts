@@ -1,4 +1,4 @@
-import type { Clock } from '@kinesis-kit/core';
+import { type Clock, retry } from '@kinesis-kit/core';
 import type { CheckpointWriter } from '../checkpointer.js';
 import type { ConsumerEventEmitter, LeaseLostReason } from '../events.js';
 import type { Lease } from './lease.js';
@@ -31,6 +31,9 @@ export function takeIntervalMillis(failoverTimeMillis: number, epsilonMillis: nu
   return (failoverTimeMillis + epsilonMillis) * 2;
 }
 
+/** Attempts at re-acquiring this worker's own leases when it starts. */
+const INITIALIZE_ATTEMPTS = 5;
+
 /**
  * Runs the renewer at a fixed rate and the taker with a fixed delay, with the KCL 2.x periods, on the
  * injected clock. Every loop is cancelled by `stop()`; a failing round is reported as an `error` event and
@@ -60,7 +63,14 @@ export class LeaseCoordinator {
 
   /** Re-acquires this worker's own leases, then starts the loops (the first take runs at once). */
   async start(): Promise<void> {
-    const own = await this.renewer.initialize(this.#renewController.signal);
+    // A transient failure (a throttled or timed-out scan) must not fail the worker's start; a repeat is safe,
+    // because renewing a lease renewed by the failed attempt just renews it again.
+    const own = await retry(({ signal }) => this.renewer.initialize(signal), {
+      maxAttempts: INITIALIZE_ATTEMPTS,
+      clock: this.#options.clock,
+      signal: this.#renewController.signal,
+      onRetry: ({ error }) => this.#options.events.emit('error', { operation: 'InitializeLeases', error }),
+    });
     for (const lease of own) {
       const held = this.renewer.held(lease.leaseKey);
       if (held === undefined) continue;

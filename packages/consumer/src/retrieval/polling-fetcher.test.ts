@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { encodeAggregatedRecord, ManualClock, TypedEventEmitter } from '@kinesis-kit/core';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ConsumerEvents } from '../events.js';
 import { ExtendedSequenceNumber } from '../extended-sequence-number.js';
 import { PollingFetcher } from './polling-fetcher.js';
@@ -34,6 +34,7 @@ function setup(
     hashKeyRange: options.hashKeyRange,
     maxRecords: options.maxRecords ?? 100,
     idleTimeBetweenReadsInMillis: 1_000,
+    requestTimeoutMillis: 30_000,
     initialTimestamp: undefined,
     clock,
     events,
@@ -67,6 +68,7 @@ describe('PollingFetcher', () => {
       hashKeyRange: undefined,
       maxRecords: 100,
       idleTimeBetweenReadsInMillis: 1_000,
+      requestTimeoutMillis: 30_000,
       initialTimestamp: new Date(1_700_000_000_000),
       clock,
       events: new TypedEventEmitter<ConsumerEvents>({ clock }),
@@ -145,7 +147,8 @@ describe('PollingFetcher', () => {
     const { clock, fetcher, seen } = setup();
     await fetcher.start(ExtendedSequenceNumber.TRIM_HORIZON);
     const next = fetcher.next();
-    await clock.whenSleeping();
+    // (The call's own timeout timer sleeps too, so wait for the event rather than for a sleeper.)
+    await vi.waitUntil(() => seen.length > 0);
     expect(seen).toEqual(['records.throttled']);
     await clock.advance(1_000);
     await next;

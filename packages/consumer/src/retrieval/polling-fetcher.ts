@@ -11,6 +11,7 @@ import {
   AbortError,
   backoffDelay,
   type Clock,
+  callWithTimeout,
   classifyError,
   DEFAULT_BACKOFF,
   DEFAULT_THROTTLING_BACKOFF,
@@ -32,6 +33,8 @@ export interface PollingFetcherOptions extends FetcherTarget {
   readonly client: Pick<KinesisClient, 'send'>;
   readonly maxRecords: number;
   readonly idleTimeBetweenReadsInMillis: number;
+  /** Longest one GetRecords or GetShardIterator call may take (`kinesisRequestTimeout`). */
+  readonly requestTimeoutMillis: number;
   /** The timestamp `AT_TIMESTAMP` checkpoints start from (the KCL keeps it in configuration, not the lease). */
   readonly initialTimestamp: Date | undefined;
   readonly clock: Clock;
@@ -103,11 +106,12 @@ export class PollingFetcher implements RecordsFetcher {
       this.#lastCallAt = clock.now();
       let output: GetRecordsCommandOutput;
       try {
-        output = await this.#o.client.send(
-          new GetRecordsCommand({ ShardIterator: iterator, Limit: this.#o.maxRecords }),
-          {
-            abortSignal: signal,
-          },
+        output = await callWithTimeout(
+          (abortSignal) =>
+            this.#o.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.#o.maxRecords }), {
+              abortSignal,
+            }),
+          { operation: 'GetRecords', timeoutMs: this.#o.requestTimeoutMillis, clock, ...optionalSignal(signal) },
         );
       } catch (error) {
         if (signal?.aborted) throw new AbortError('Fetching records was aborted', { cause: error, shardId });
@@ -279,7 +283,13 @@ export class PollingFetcher implements RecordsFetcher {
     signal: AbortSignal | undefined,
   ): Promise<string | undefined> {
     const output = await retry(
-      ({ signal: s }) => this.#o.client.send(new GetShardIteratorCommand(input), { abortSignal: s }),
+      ({ signal: s }) =>
+        callWithTimeout((abortSignal) => this.#o.client.send(new GetShardIteratorCommand(input), { abortSignal }), {
+          operation: 'GetShardIterator',
+          timeoutMs: this.#o.requestTimeoutMillis,
+          clock: this.#o.clock,
+          ...optionalSignal(s),
+        }),
       {
         maxAttempts: 10,
         clock: this.#o.clock,
@@ -309,4 +319,8 @@ function toChildShards(children: ChildShard[] | undefined): ChildShardInfo[] | u
     });
   }
   return out;
+}
+
+function optionalSignal(signal: AbortSignal | undefined): { signal?: AbortSignal } {
+  return signal === undefined ? {} : { signal };
 }

@@ -117,6 +117,8 @@ export async function dispatchOurs(
       hashKeyRange: checkHashKeyRange ? { startingHashKey: '0', endingHashKey: MAX_HASH_KEY } : undefined,
       maxRecords: 10_000,
       idleTimeBetweenReadsInMillis: 0,
+      // This clock ends every sleep at once, so a timer would abort each call: no limit here.
+      requestTimeoutMillis: Number.POSITIVE_INFINITY,
       initialTimestamp: undefined,
       clock,
       events,
