@@ -157,6 +157,7 @@ export class KinesisProducer {
       level: options.metricsLevel,
       granularity: options.metricsGranularity,
       uploadDelay: options.metricsUploadDelay,
+      requestTimeout: options.requestTimeout,
       // The KPL's UserRecordsPending: a gauge sampled every 200 ms, so an upload reports its min, max and mean.
       sample: () => {
         for (const pipeline of this.#pipelines.values())

@@ -124,3 +124,25 @@ describe('CloudWatchMetricsPublisher', () => {
     expect(none.publisher.pending).toBe(0);
   });
 });
+
+describe('CloudWatchMetricsPublisher with a PutMetricData call that never answers', () => {
+  it('reports it as failed after 5 s, so the next flush and stop() are not held up', async () => {
+    cloudWatch.on(PutMetricDataCommand).callsFake(() => new Promise(() => {}));
+    const { clock, events, publisher, errors } = setup('SUMMARY');
+    publisher.start();
+    events.emit('records.processed', processed('shardId-1', 4));
+    await clock.whenSleeping();
+    await clock.advance(10_000);
+    expect(errors).toEqual([]);
+    await clock.advance(5_000);
+    expect(errors).toEqual([
+      expect.objectContaining({ code: 'TIMEOUT', message: expect.stringMatching(/PutMetricData/) }),
+    ]);
+    events.emit('records.processed', processed('shardId-1', 1));
+    const stopped = publisher.stop();
+    await clock.whenSleeping();
+    await clock.advance(5_000);
+    await stopped;
+    expect(errors).toHaveLength(2);
+  });
+});

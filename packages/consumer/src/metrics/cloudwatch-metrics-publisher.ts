@@ -3,7 +3,7 @@ import {
   type MetricDatum as CloudWatchDatum,
   PutMetricDataCommand,
 } from '@aws-sdk/client-cloudwatch';
-import type { Clock, EventEnvelope } from '@kinesis-kit/core';
+import { type Clock, callWithTimeout, type EventEnvelope } from '@kinesis-kit/core';
 import type { ConsumerEvents } from '../events.js';
 import type { MetricsLevel } from '../options.js';
 import { isPublished, type MetricDatum, toKclMetrics } from './kcl-metrics.js';
@@ -23,6 +23,9 @@ export interface CloudWatchMetricsPublisherOptions {
 
 /** Data points per PutMetricData call (the KCL's batch size). */
 export const METRICS_BATCH_SIZE = 20;
+
+/** Longest one PutMetricData call may take (the KCL's 5 s put timeout). */
+export const PUT_METRIC_DATA_TIMEOUT_MILLIS = 5_000;
 
 interface Aggregate {
   readonly datum: MetricDatum;
@@ -88,9 +91,16 @@ export class CloudWatchMetricsPublisher {
     }));
     for (let i = 0; i < data.length; i += METRICS_BATCH_SIZE) {
       try {
-        await this.#o.client.send(
-          new PutMetricDataCommand({ Namespace: this.#o.namespace, MetricData: data.slice(i, i + METRICS_BATCH_SIZE) }),
-        );
+        const command = new PutMetricDataCommand({
+          Namespace: this.#o.namespace,
+          MetricData: data.slice(i, i + METRICS_BATCH_SIZE),
+        });
+        // The KCL gives a put 5 s; a hung one must not hold back the next flush or shutdown.
+        await callWithTimeout((abortSignal) => this.#o.client.send(command, { abortSignal }), {
+          operation: 'PutMetricData',
+          timeoutMs: PUT_METRIC_DATA_TIMEOUT_MILLIS,
+          clock: this.#o.clock,
+        });
       } catch (error) {
         this.#o.onError(error);
       }

@@ -195,6 +195,26 @@ describe('metrics upload to CloudWatch', () => {
     expect(find(uploads[0]?.data ?? [], 'UserRecordsPut', {})?.StatisticValues).toMatchObject({ SampleCount: 2 });
   });
 
+  it('gives up on a PutMetricData call that never answers after requestTimeout, and retries it', async () => {
+    let hung = 0;
+    cloudWatchMock.on(PutMetricDataCommand).callsFake((input: { MetricData?: MetricDatum[] }) => {
+      if (hung === 0) {
+        hung++;
+        return new Promise(() => {});
+      }
+      uploads.push({ namespace: undefined, data: input.MetricData ?? [] });
+      return Promise.resolve({});
+    });
+    const p = producer({ requestTimeout: 2_000 });
+    await Promise.all([p.addUserRecord('s', 'k', 'x'), advance(100)]);
+    await advance(60_000);
+    expect(hung).toBe(1);
+    expect(uploads).toHaveLength(0);
+    for (let t = 0; t < 5_000; t += 500) await advance(500);
+    expect(uploads).toHaveLength(1);
+    expect(find(uploads[0]?.data ?? [], 'UserRecordsPut', {})?.StatisticValues).toMatchObject({ SampleCount: 1 });
+  });
+
   it('makes a last upload on destroy, and none with metricsLevel none', async () => {
     const p = producer();
     await Promise.all([p.addUserRecord('s', 'k', 'x'), advance(100)]);

@@ -1,6 +1,6 @@
 import { type CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { type Clock, retry } from '@kinesis-kit/core';
-import { METRICS_SAMPLE_INTERVAL } from '../defaults.js';
+import { type Clock, callWithTimeout, retry } from '@kinesis-kit/core';
+import { DEFAULT_REQUEST_TIMEOUT, METRICS_SAMPLE_INTERVAL } from '../defaults.js';
 import type { ProducerEventEmitter } from '../events.js';
 import type { MetricsGranularity, MetricsLevel } from '../options.js';
 import { isUploaded, METRICS } from './metric-definitions.js';
@@ -29,6 +29,8 @@ export interface CloudWatchPublisherOptions {
   readonly granularity: MetricsGranularity;
   /** Time between uploads in ms (KPL `MetricsUploadDelay`). */
   readonly uploadDelay: number;
+  /** Longest one PutMetricData call may take, in ms. @defaultValue {@link DEFAULT_REQUEST_TIMEOUT} */
+  readonly requestTimeout?: number;
   /** Samples gauges (`UserRecordsPending`) into the recorder; called every `sampleInterval` ms. */
   readonly sample?: () => void;
   /** Time between samples in ms. @defaultValue {@link METRICS_SAMPLE_INTERVAL} */
@@ -103,9 +105,18 @@ export class CloudWatchPublisher {
       try {
         await retry(
           ({ signal }) =>
-            this.#options.client.send(
-              new PutMetricDataCommand({ Namespace: this.#options.namespace, MetricData: batch }),
-              signal === undefined ? undefined : { abortSignal: signal },
+            callWithTimeout(
+              (abortSignal) =>
+                this.#options.client.send(
+                  new PutMetricDataCommand({ Namespace: this.#options.namespace, MetricData: batch }),
+                  { abortSignal },
+                ),
+              {
+                operation: 'PutMetricData',
+                timeoutMs: this.#options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT,
+                clock,
+                ...(signal === undefined ? {} : { signal }),
+              },
             ),
           { maxAttempts: UPLOAD_ATTEMPTS, clock, signal: this.#stop.signal.aborted ? undefined : this.#stop.signal },
         );
