@@ -74,6 +74,8 @@ const consumer = new KinesisConsumer({
   initialPositionInStream: 'TRIM_HORIZON',
   kinesisClient: target.kinesis,
   dynamoDBClient: target.dynamodb,
+  // The CloudWatch client the consumer makes for its metrics goes to the same region.
+  ...(target.region === undefined ? {} : { region: target.region }),
   idleTimeBetweenReadsInMillis: 250,
   metricsLevel: target.local ? 'NONE' : 'SUMMARY',
   handleSignals: true,

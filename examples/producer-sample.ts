@@ -9,11 +9,14 @@ import { KinesisProducer, UserRecordFailedError, type UserRecordResult } from '@
 import { intFlag, openTarget } from './support/target.js';
 
 const target = await openTarget({ records: { type: 'string' } }, 'producer-sample [--records N]  (default 1000)');
-const producer = new KinesisProducer({
-  kinesisClient: target.kinesis,
-  // No CloudWatch on the local stack; on AWS the producer uploads the KPL's metrics.
-  metricsLevel: target.local ? 'none' : 'detailed',
-});
+const producer = new KinesisProducer(
+  target.local
+    ? // No CloudWatch on the local stack.
+      { kinesisClient: target.kinesis, metricsLevel: 'none' }
+    : // On AWS the producer makes its own clients (single-attempt Kinesis calls: it retries per record) and
+      // uploads the KPL's metrics to the same region.
+      { ...(target.region === undefined ? {} : { region: target.region }), metricsLevel: 'detailed' },
+);
 
 try {
   const total = intFlag(target, 'records', 1000);

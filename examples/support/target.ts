@@ -8,6 +8,8 @@ export interface Target {
   readonly kinesis: KinesisClient;
   readonly dynamodb: DynamoDBClient;
   readonly streamName: string;
+  /** The region asked for with `--region` (AWS only). */
+  readonly region: string | undefined;
   /** True on the embedded local stack, where the example may create what it needs. */
   readonly local: boolean;
   /** The example's own flags, after the target's. */
@@ -56,6 +58,7 @@ export async function openTarget(
       kinesis,
       dynamodb,
       streamName: named,
+      region,
       local: false,
       values: flat,
       close: async () => {
@@ -72,6 +75,7 @@ export async function openTarget(
     kinesis,
     dynamodb: stack.dynamoDBClient(),
     streamName,
+    region: undefined,
     local: true,
     values: flat,
     close: () => stack.stop(),
