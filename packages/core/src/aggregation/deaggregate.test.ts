@@ -298,12 +298,18 @@ describe('deaggregate pass-through', () => {
         const input = kinesisRecord(frameAggregatedRecordMessage(body));
         const result = delivered(deaggregate(input));
         let reference: AggregatedRecordMessage | undefined;
+        let referenceError: unknown;
         try {
           reference = protobufjsMessageCodec.decode(body);
-        } catch {
+        } catch (error) {
           reference = undefined;
+          referenceError = error;
         }
-        if (result.aggregated) {
+        if (result.aggregated && reference === undefined) {
+          // The one known disagreement: protobufjs refuses a field tag whose varint has more than 32 bits or
+          // more than five bytes; protobuf-java (the KCL) reads it to its end and keeps the low 32 bits, as we do.
+          expect(String(referenceError)).toMatch(/invalid tag encoding/);
+        } else if (result.aggregated) {
           expect(reference?.records.map((r) => hex(r.data))).toEqual(result.records.map((r) => hex(r.data)));
         } else {
           expectPassThrough(result, input);

@@ -138,6 +138,24 @@ describe('decodeAggregatedRecordMessage', () => {
     expect(decoded.records[0]?.partitionKeyIndex).toBe(2);
   });
 
+  it.each([
+    // 2^28 in six bytes: field 2^25, wire type 0, unknown, so skipped with its value (00).
+    ['a tag varint of six bytes', '80 80 80 80 81 00 00', []],
+    // 2^32 + 10 in five bytes: the low 32 bits are 10, field 1 (partition key table), an empty key.
+    ['a tag varint wider than 32 bits', '8a 80 80 80 10 00', ['']],
+  ])('reads %s as protobuf-java (the KCL) does, keeping the low 32 bits; protobufjs refuses it', (_, hexBody, keys) => {
+    const body = Uint8Array.from(Buffer.from(hexBody.replaceAll(' ', ''), 'hex'));
+    expect(decodeAggregatedRecordMessage(body)).toMatchObject({ partitionKeyTable: keys, records: [] });
+    expect(() => protobufjsMessageCodec.decode(body)).toThrow(/invalid tag encoding/);
+  });
+
+  it('still refuses field number 0 and a varint of more than ten bytes, as protobuf-java does', () => {
+    for (const hexBody of ['00 00', '80 80 80 80 80 00 00', '80 80 80 80 80 80 80 80 80 80 01']) {
+      const body = Uint8Array.from(Buffer.from(hexBody.replaceAll(' ', ''), 'hex'));
+      expect(() => decodeAggregatedRecordMessage(body), hexBody).toThrow(MalformedAggregatedRecordError);
+    }
+  });
+
   it('reads indexes wider than 32 bits', () => {
     const decoded = decodeAggregatedRecordMessage(bytes(delimited('1a', '0880808080 10 1a00')));
     expect(decoded.records[0]?.partitionKeyIndex).toBe(2 ** 32);

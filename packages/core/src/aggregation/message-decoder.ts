@@ -87,13 +87,25 @@ class WireReader {
     return this.pos + length;
   }
 
-  /** Reads a field tag; field number 0 and tags wider than 32 bits are invalid. */
+  /**
+   * Reads a field tag as protobuf-java (the KCL) does: a varint of up to ten bytes of which the low 32 bits
+   * count. Field number 0 is invalid.
+   */
   tag(): number {
-    const tag = this.varint();
-    if (tag > 0xffffffff || tag >>> 3 === 0) {
-      return this.fail('invalid field tag');
+    const bytes = this.bytes;
+    let tag = 0;
+    for (let i = 0; i < 10; i++) {
+      const byte = bytes[this.pos++];
+      if (byte === undefined) return this.fail('truncated varint');
+      // Bits 0 to 31: seven per byte, the fifth byte's low four; the rest of a longer varint is dropped.
+      if (i < 4) tag += (byte & 0x7f) * 2 ** (7 * i);
+      else if (i === 4) tag += (byte & 0x0f) * 2 ** 28;
+      if (byte < 0x80) {
+        if (tag >>> 3 === 0) return this.fail('invalid field tag');
+        return tag;
+      }
     }
-    return tag;
+    return this.fail('varint longer than 10 bytes');
   }
 
   /** Skips an unknown field whose tag was just read. */
