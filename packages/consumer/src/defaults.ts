@@ -30,10 +30,10 @@ export const DEFAULT_MAX_RECORDS = 10_000;
  * retried. The SDK sets no timeout, so without one a half-open connection stalls a shard for good.
  * (KCL `kinesisRequestTimeout`)
  */
-export const DEFAULT_KINESIS_REQUEST_TIMEOUT_MILLIS = 30_000;
+export const DEFAULT_KINESIS_REQUEST_TIMEOUT = 30_000;
 
 /** Longest one lease-table call may take before it is abandoned and retried. (KCL `dynamoDbRequestTimeout`) */
-export const DEFAULT_DYNAMODB_REQUEST_TIMEOUT_MILLIS = 60_000;
+export const DEFAULT_DYNAMO_DB_REQUEST_TIMEOUT = 60_000;
 
 /** Wait between GetRecords calls of one shard when caught up. */
 export const DEFAULT_IDLE_TIME_BETWEEN_READS_IN_MILLIS = 1_500;

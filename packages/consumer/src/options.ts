@@ -7,13 +7,13 @@ import { type Clock, systemClock, ValidationError } from '@kinesis-kit/core';
 import {
   DEFAULT_CALL_PROCESS_RECORDS_EVEN_FOR_EMPTY_RECORD_LIST,
   DEFAULT_CLEANUP_LEASES_UPON_SHARD_COMPLETION,
-  DEFAULT_DYNAMODB_REQUEST_TIMEOUT_MILLIS,
+  DEFAULT_DYNAMO_DB_REQUEST_TIMEOUT,
   DEFAULT_ENABLE_PRIORITY_LEASE_ASSIGNMENT,
   DEFAULT_EPSILON_MILLIS,
   DEFAULT_FAILOVER_TIME_MILLIS,
   DEFAULT_IDLE_TIME_BETWEEN_READS_IN_MILLIS,
   DEFAULT_INITIAL_POSITION_IN_STREAM,
-  DEFAULT_KINESIS_REQUEST_TIMEOUT_MILLIS,
+  DEFAULT_KINESIS_REQUEST_TIMEOUT,
   DEFAULT_LEASE_CLEANUP_INTERVAL_MILLIS,
   DEFAULT_MAX_LEASES_FOR_WORKER,
   DEFAULT_MAX_LEASES_TO_STEAL_AT_ONE_TIME,
@@ -277,13 +277,13 @@ export function resolveConsumerOptions(options: KinesisConsumerOptions): Resolve
     kinesisRequestTimeout: wholeNumber(
       options.kinesisRequestTimeout,
       'kinesisRequestTimeout',
-      DEFAULT_KINESIS_REQUEST_TIMEOUT_MILLIS,
+      DEFAULT_KINESIS_REQUEST_TIMEOUT,
       1,
     ),
     dynamoDbRequestTimeout: wholeNumber(
       options.dynamoDbRequestTimeout,
       'dynamoDbRequestTimeout',
-      DEFAULT_DYNAMODB_REQUEST_TIMEOUT_MILLIS,
+      DEFAULT_DYNAMO_DB_REQUEST_TIMEOUT,
       1,
     ),
     maxPendingProcessRecordsInput: wholeNumber(

@@ -1,6 +1,6 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { type Clock, callWithTimeout, compareShardIds, type ShardInfo, ShardMap } from '@kinesis-kit/core';
-import { DEFAULT_KINESIS_REQUEST_TIMEOUT_MILLIS } from './defaults.js';
+import { DEFAULT_KINESIS_REQUEST_TIMEOUT } from './defaults.js';
 import type { ConsumerEventEmitter } from './events.js';
 import { ExtendedSequenceNumber } from './extended-sequence-number.js';
 import { type Lease, type LeaseHashKeyRange, type NewLeaseInit, newLease } from './leases/lease.js';
@@ -97,7 +97,7 @@ export interface ShardSyncerOptions {
   readonly initialPositionInStream: InitialPositionInStream;
   readonly clock: Clock;
   readonly events: ConsumerEventEmitter;
-  /** Longest one listing may take (`kinesisRequestTimeout`). @defaultValue {@link DEFAULT_KINESIS_REQUEST_TIMEOUT_MILLIS} */
+  /** Longest one listing may take (`kinesisRequestTimeout`). @defaultValue {@link DEFAULT_KINESIS_REQUEST_TIMEOUT} */
   readonly requestTimeoutMillis?: number;
 }
 
@@ -214,7 +214,7 @@ export class ShardSyncer {
       (abortSignal) => ShardMap.load(kinesis, { streamName, include: 'all', clock, signal: abortSignal }),
       {
         operation: 'ListShards',
-        timeoutMs: this.#o.requestTimeoutMillis ?? DEFAULT_KINESIS_REQUEST_TIMEOUT_MILLIS,
+        timeoutMs: this.#o.requestTimeoutMillis ?? DEFAULT_KINESIS_REQUEST_TIMEOUT,
         clock,
         ...(signal === undefined ? {} : { signal }),
       },

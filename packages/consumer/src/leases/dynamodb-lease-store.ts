@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { type Clock, callWithTimeout, KinesisKitError, systemClock } from '@kinesis-kit/core';
 import type { CheckpointState } from '../checkpointer.js';
-import { DEFAULT_DYNAMODB_REQUEST_TIMEOUT_MILLIS } from '../defaults.js';
+import { DEFAULT_DYNAMO_DB_REQUEST_TIMEOUT } from '../defaults.js';
 import type { Lease } from './lease.js';
 import { withLease } from './lease.js';
 import { itemToLease, LeaseAttribute, type LeaseItem, leaseToItem, type SkipReason } from './lease-serializer.js';
@@ -60,7 +60,7 @@ export class DynamoDBLeaseStore implements LeaseStore {
     this.#client = options.client;
     this.#consistentRead = options.consistentReads ?? false;
     this.#timeoutMillis = options.tableActiveTimeoutMillis ?? DEFAULT_TABLE_ACTIVE_TIMEOUT_MILLIS;
-    this.#requestTimeoutMillis = options.requestTimeoutMillis ?? DEFAULT_DYNAMODB_REQUEST_TIMEOUT_MILLIS;
+    this.#requestTimeoutMillis = options.requestTimeoutMillis ?? DEFAULT_DYNAMO_DB_REQUEST_TIMEOUT;
     this.#clock = options.clock ?? systemClock;
     this.#onSkippedItem = options.onSkippedItem;
   }
