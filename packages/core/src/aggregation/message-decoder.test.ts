@@ -143,10 +143,12 @@ describe('decodeAggregatedRecordMessage', () => {
     ['a tag varint of six bytes', '80 80 80 80 81 00 00', []],
     // 2^32 + 10 in five bytes: the low 32 bits are 10, field 1 (partition key table), an empty key.
     ['a tag varint wider than 32 bits', '8a 80 80 80 10 00', ['']],
+    // The key's length is 2^32 + 1 in five bytes: the low 32 bits are 1, the key is "k".
+    ['a length varint wider than 32 bits', '0a 81 80 80 80 10 6b', ['k']],
   ])('reads %s as protobuf-java (the KCL) does, keeping the low 32 bits; protobufjs refuses it', (_, hexBody, keys) => {
     const body = Uint8Array.from(Buffer.from(hexBody.replaceAll(' ', ''), 'hex'));
     expect(decodeAggregatedRecordMessage(body)).toMatchObject({ partitionKeyTable: keys, records: [] });
-    expect(() => protobufjsMessageCodec.decode(body)).toThrow(/invalid tag encoding/);
+    expect(() => protobufjsMessageCodec.decode(body)).toThrow(/invalid (tag|length) encoding/);
   });
 
   it('still refuses field number 0 and a varint of more than ten bytes, as protobuf-java does', () => {

@@ -77,35 +77,45 @@ class WireReader {
     return this.fail('varint longer than 10 bytes');
   }
 
+  /**
+   * Reads a varint of up to ten bytes and returns its low 32 bits, unsigned: how protobuf-java (the KCL)
+   * reads tags and lengths.
+   */
+  varint32(): number {
+    const bytes = this.bytes;
+    const first = bytes[this.pos];
+    // Tags and short lengths take one byte: the common case, kept free of the loop.
+    if (first !== undefined && first < 0x80) {
+      this.pos++;
+      return first;
+    }
+    let value = 0;
+    for (let i = 0; i < 10; i++) {
+      const byte = bytes[this.pos++];
+      if (byte === undefined) return this.fail('truncated varint');
+      // Seven bits per byte, the fifth byte's low four; the rest of a longer varint is dropped.
+      if (i < 4) value += (byte & 0x7f) * 2 ** (7 * i);
+      else if (i === 4) value += (byte & 0x0f) * 2 ** 28;
+      if (byte < 0x80) return value;
+    }
+    return this.fail('varint longer than 10 bytes');
+  }
+
   /** Reads a length prefix and checks the bytes it announces are present; returns their end. */
   delimitedEnd(limit: number): number {
-    const length = this.varint();
-    // protobuf-java reads lengths as signed 32-bit values and rejects negative ones.
+    const length = this.varint32();
+    // protobuf-java takes the length as a signed 32-bit value and rejects a negative one.
     if (length > 0x7fffffff || length > limit - this.pos) {
       return this.fail('length-delimited field runs past its end');
     }
     return this.pos + length;
   }
 
-  /**
-   * Reads a field tag as protobuf-java (the KCL) does: a varint of up to ten bytes of which the low 32 bits
-   * count. Field number 0 is invalid.
-   */
+  /** Reads a field tag as protobuf-java does (see {@link varint32}); field number 0 is invalid. */
   tag(): number {
-    const bytes = this.bytes;
-    let tag = 0;
-    for (let i = 0; i < 10; i++) {
-      const byte = bytes[this.pos++];
-      if (byte === undefined) return this.fail('truncated varint');
-      // Bits 0 to 31: seven per byte, the fifth byte's low four; the rest of a longer varint is dropped.
-      if (i < 4) tag += (byte & 0x7f) * 2 ** (7 * i);
-      else if (i === 4) tag += (byte & 0x0f) * 2 ** 28;
-      if (byte < 0x80) {
-        if (tag >>> 3 === 0) return this.fail('invalid field tag');
-        return tag;
-      }
-    }
-    return this.fail('varint longer than 10 bytes');
+    const tag = this.varint32();
+    if (tag >>> 3 === 0) return this.fail('invalid field tag');
+    return tag;
   }
 
   /** Skips an unknown field whose tag was just read. */
