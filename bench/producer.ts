@@ -352,7 +352,7 @@ function pipelineWithLargeYoungGeneration(settings: BenchmarkSettings): Promise<
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      [YOUNG_GENERATION_FLAG, '--expose-gc', '--import', 'tsx', script, JSON.stringify(settings), TUNED_SUFFIX],
+      [YOUNG_GENERATION_FLAG, '--expose-gc', '--conditions=source', '--import', 'tsx', script, JSON.stringify(settings), TUNED_SUFFIX],
       {
         env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
         maxBuffer: 16 * 1024 * 1024,
@@ -371,7 +371,7 @@ function memoryUnderOverload(): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--expose-gc', '--import', 'tsx', script],
+      ['--expose-gc', '--conditions=source', '--import', 'tsx', script],
       { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
       (error, stdout) => (error ? reject(error) : resolve(stdout.trim())),
     );
