@@ -352,7 +352,16 @@ function pipelineWithLargeYoungGeneration(settings: BenchmarkSettings): Promise<
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      [YOUNG_GENERATION_FLAG, '--expose-gc', '--conditions=source', '--import', 'tsx', script, JSON.stringify(settings), TUNED_SUFFIX],
+      [
+        YOUNG_GENERATION_FLAG,
+        '--expose-gc',
+        '--conditions=source',
+        '--import',
+        'tsx',
+        script,
+        JSON.stringify(settings),
+        TUNED_SUFFIX,
+      ],
       {
         env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
         maxBuffer: 16 * 1024 * 1024,

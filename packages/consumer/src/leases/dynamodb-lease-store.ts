@@ -9,6 +9,7 @@ import {
   ScanCommand,
   type ScanCommandOutput,
   UpdateItemCommand,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { type Clock, callWithTimeout, KinesisKitError, systemClock } from '@kinesis-kit/core';
 import type { CheckpointState } from '../checkpointer.js';
@@ -244,29 +245,17 @@ export class DynamoDBLeaseStore implements LeaseStore {
         .set(LeaseAttribute.endingHashKey, { S: info.hashKeyRange.endingHashKey });
     }
     if (update.isEmpty) return true;
-    const names = { ...update.names, '#key': LeaseAttribute.leaseKey };
-    try {
-      await this.#send(
-        'UpdateItem',
-        (abortSignal) =>
-          this.#client.send(
-            new UpdateItemCommand({
-              TableName: this.tableName,
-              Key: keyOf(leaseKey),
-              UpdateExpression: update.expression,
-              ConditionExpression: 'attribute_exists(#key)',
-              ExpressionAttributeNames: names,
-              ExpressionAttributeValues: update.values,
-            }),
-            { abortSignal },
-          ),
-        signal,
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalFailure(error)) return false;
-      throw error;
-    }
+    return this.#updateIfConditionHolds(
+      {
+        TableName: this.tableName,
+        Key: keyOf(leaseKey),
+        UpdateExpression: update.expression,
+        ConditionExpression: 'attribute_exists(#key)',
+        ExpressionAttributeNames: { ...update.names, '#key': LeaseAttribute.leaseKey },
+        ExpressionAttributeValues: update.values,
+      },
+      signal,
+    );
   }
 
   async deleteLease(leaseKey: string, signal?: AbortSignal): Promise<void> {
@@ -290,28 +279,34 @@ export class DynamoDBLeaseStore implements LeaseStore {
   ): Promise<Lease | undefined> {
     const next = lease.leaseCounter + 1;
     update.set(LeaseAttribute.leaseCounter, { N: String(next) });
+    const updated = await this.#updateIfConditionHolds(
+      {
+        TableName: this.tableName,
+        Key: keyOf(lease.leaseKey),
+        UpdateExpression: update.expression,
+        ConditionExpression: '#counter = :expectedCounter',
+        ExpressionAttributeNames: { ...update.names, '#counter': LeaseAttribute.leaseCounter },
+        ExpressionAttributeValues: { ...update.values, ':expectedCounter': { N: String(lease.leaseCounter) } },
+      },
+      signal,
+    );
+    if (!updated) return undefined;
+    return withLease(lease, { ...changes, leaseCounter: next });
+  }
+
+  /** An UpdateItem whose condition may fail: returns whether it held (and so the update was made). */
+  async #updateIfConditionHolds(input: UpdateItemCommandInput, signal: AbortSignal | undefined): Promise<boolean> {
     try {
       await this.#send(
         'UpdateItem',
-        (abortSignal) =>
-          this.#client.send(
-            new UpdateItemCommand({
-              TableName: this.tableName,
-              Key: keyOf(lease.leaseKey),
-              UpdateExpression: update.expression,
-              ConditionExpression: '#counter = :expectedCounter',
-              ExpressionAttributeNames: { ...update.names, '#counter': LeaseAttribute.leaseCounter },
-              ExpressionAttributeValues: { ...update.values, ':expectedCounter': { N: String(lease.leaseCounter) } },
-            }),
-            { abortSignal },
-          ),
+        (abortSignal) => this.#client.send(new UpdateItemCommand(input), { abortSignal }),
         signal,
       );
+      return true;
     } catch (error) {
-      if (isConditionalFailure(error)) return undefined;
+      if (isConditionalFailure(error)) return false;
       throw error;
     }
-    return withLease(lease, { ...changes, leaseCounter: next });
   }
 
   async #getConsistent(leaseKey: string, signal: AbortSignal | undefined): Promise<Lease | undefined> {
