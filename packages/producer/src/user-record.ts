@@ -170,7 +170,10 @@ export function promiseFor(record: UserRecord): Promise<UserRecordResult> {
  * hot path every byte a record holds is copied by each young-generation GC it survives.
  */
 export function rejectRecord(record: UserRecord, error: Error): void {
-  record.resolve(Promise.reject(error));
+  const rejected = Promise.reject(error);
+  // Handled here, so it is never reported as unhandled; the caller's promise adopts the rejection.
+  rejected.catch(noop);
+  record.resolve(rejected);
 }
 
 function noop(): void {}
