@@ -216,7 +216,7 @@ export class ShardSyncer {
         operation: 'ListShards',
         timeoutMs: this.#o.requestTimeoutMillis ?? DEFAULT_KINESIS_REQUEST_TIMEOUT,
         clock,
-        ...(signal === undefined ? {} : { signal }),
+        signal,
       },
     );
     this.#shardMap = map;

@@ -9,8 +9,11 @@ export interface CallTimeoutOptions {
   readonly timeoutMs: number;
   /** Source of the timer. @defaultValue {@link systemClock} */
   readonly clock?: Clock;
-  /** The caller's signal: aborting it aborts the call, which then rejects with an {@link AbortError}. */
-  readonly signal?: AbortSignal;
+  /**
+   * The caller's signal: aborting it aborts the call, which then rejects with an {@link AbortError}.
+   * `undefined` is accepted so callers can pass on an optional signal of their own as it is.
+   */
+  readonly signal?: AbortSignal | undefined;
   /**
    * The error a timed-out call rejects with.
    * @defaultValue a retriable {@link TimeoutError}: "`operation` took longer than `timeoutMs` ms"

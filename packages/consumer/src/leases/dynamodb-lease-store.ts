@@ -332,7 +332,7 @@ export class DynamoDBLeaseStore implements LeaseStore {
       operation,
       timeoutMs: this.#requestTimeoutMillis,
       clock: this.#clock,
-      ...(signal === undefined ? {} : { signal }),
+      signal,
     });
   }
 

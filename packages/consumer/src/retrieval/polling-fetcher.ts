@@ -111,7 +111,7 @@ export class PollingFetcher implements RecordsFetcher {
             this.#o.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.#o.maxRecords }), {
               abortSignal,
             }),
-          { operation: 'GetRecords', timeoutMs: this.#o.requestTimeoutMillis, clock, ...optionalSignal(signal) },
+          { operation: 'GetRecords', timeoutMs: this.#o.requestTimeoutMillis, clock, signal },
         );
       } catch (error) {
         if (signal?.aborted) throw new AbortError('Fetching records was aborted', { cause: error, shardId });
@@ -288,7 +288,7 @@ export class PollingFetcher implements RecordsFetcher {
           operation: 'GetShardIterator',
           timeoutMs: this.#o.requestTimeoutMillis,
           clock: this.#o.clock,
-          ...optionalSignal(s),
+          signal: s,
         }),
       {
         maxAttempts: 10,
@@ -319,8 +319,4 @@ function toChildShards(children: ChildShard[] | undefined): ChildShardInfo[] | u
     });
   }
   return out;
-}
-
-function optionalSignal(signal: AbortSignal | undefined): { signal?: AbortSignal } {
-  return signal === undefined ? {} : { signal };
 }

@@ -115,7 +115,7 @@ export class CloudWatchPublisher {
                 operation: 'PutMetricData',
                 timeoutMs: this.#options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT,
                 clock,
-                ...(signal === undefined ? {} : { signal }),
+                signal,
               },
             ),
           { maxAttempts: UPLOAD_ATTEMPTS, clock, signal: this.#stop.signal.aborted ? undefined : this.#stop.signal },
