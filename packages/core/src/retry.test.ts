@@ -140,7 +140,8 @@ describe('retry', () => {
     const controller = new AbortController();
     const error = reset();
     const { fn, calls } = failing(error);
-    const result = retry(fn, { clock, signal: controller.signal });
+    // A fixed jitter: a random one can be 0 ms, and then no wait happens to abort.
+    const result = retry(fn, { clock, random: () => 0.5, signal: controller.signal });
     await clock.whenSleeping();
     controller.abort();
     await expect(result).rejects.toThrow(AbortError);
