@@ -110,19 +110,19 @@ export class Aggregator {
         expiresAt: this.#expiresAt,
       };
     }
-    this.#builder.reset();
-    this.#records = [];
-    this.#deadline = Number.POSITIVE_INFINITY;
-    this.#expiresAt = Number.POSITIVE_INFINITY;
-    this.#userDataBytes = 0;
-    this.#userDataMinBytes = Number.POSITIVE_INFINITY;
-    this.#userDataMaxBytes = 0;
+    this.#clear();
     return out;
   }
 
   /** Empties the open aggregate without building it and returns its records (for re-routing). */
   drain(): UserRecord[] {
     const records = this.#records;
+    this.#clear();
+    return records;
+  }
+
+  /** Starts the next aggregate empty. */
+  #clear(): void {
     this.#builder.reset();
     this.#records = [];
     this.#deadline = Number.POSITIVE_INFINITY;
@@ -130,7 +130,6 @@ export class Aggregator {
     this.#userDataBytes = 0;
     this.#userDataMinBytes = Number.POSITIVE_INFINITY;
     this.#userDataMaxBytes = 0;
-    return records;
   }
 
   /** Makes the open aggregate due at once (a flush). */
