@@ -31,24 +31,23 @@ function http1Handler(options: LocalClientOptions): NodeHttpHandler {
   return new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 }) });
 }
 
-/** A Kinesis client for a local emulator: HTTP/1.1 keep-alive, dummy credentials. */
-export function createKinesisClient(options: LocalClientOptions): KinesisClient {
-  return new KinesisClient({
+/** What both clients share: the emulator's endpoint, dummy credentials, HTTP/1.1 keep-alive. */
+function localClientConfig(options: LocalClientOptions) {
+  return {
     endpoint: options.endpoint,
     region: options.region ?? LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
     requestHandler: http1Handler(options),
     ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
-  });
+  };
+}
+
+/** A Kinesis client for a local emulator: HTTP/1.1 keep-alive, dummy credentials. */
+export function createKinesisClient(options: LocalClientOptions): KinesisClient {
+  return new KinesisClient(localClientConfig(options));
 }
 
 /** A DynamoDB client for a local emulator: HTTP/1.1 keep-alive, dummy credentials. */
 export function createDynamoDBClient(options: LocalClientOptions): DynamoDBClient {
-  return new DynamoDBClient({
-    endpoint: options.endpoint,
-    region: options.region ?? LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-    requestHandler: http1Handler(options),
-    ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
-  });
+  return new DynamoDBClient(localClientConfig(options));
 }
