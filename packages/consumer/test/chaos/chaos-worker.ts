@@ -7,17 +7,9 @@ import { createDynamoDBClient, createKinesisClient } from '@kinesis-kit/local-st
 import { KinesisConsumer } from '../../src/kinesis-consumer.js';
 import { silentLogger } from '../../src/logger.js';
 import { type ProcessRecordsInput, RecordProcessor } from '../../src/record-processor.js';
-
-const env = (name: string): string => {
-  const value = process.env[name];
-  if (value === undefined) throw new Error(`${name} is not set`);
-  return value;
-};
+import { env, print } from '../support/child-io.js';
 
 const worker = env('WORKER_ID');
-const print = (line: Record<string, unknown>): void => {
-  process.stdout.write(`${JSON.stringify(line)}\n`);
-};
 
 class LoggingProcessor extends RecordProcessor {
   #shardId = '?';
