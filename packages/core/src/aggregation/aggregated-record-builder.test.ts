@@ -169,6 +169,35 @@ describe('AggregatedRecordBuilder output', () => {
       { numRuns: 50 },
     );
   });
+  it('indexes keys per aggregate when the next one meets the same keys in another order', () => {
+    const builder = new AggregatedRecordBuilder();
+    const keysOf = (aggregate: Uint8Array) => {
+      const message = decodeAggregatedRecordMessage(aggregate.subarray(4, aggregate.length - 16));
+      return message.records.map((r) => message.partitionKeyTable[r.partitionKeyIndex]);
+    };
+    for (const key of ['a', 'b', 'c', 'a']) builder.add({ partitionKey: key, data: new Uint8Array([1]) });
+    expect(keysOf(builder.build())).toEqual(['a', 'b', 'c', 'a']);
+    builder.reset();
+    // 'c' was index 2 before: it must not be taken for this aggregate's third key.
+    for (const key of ['c', 'b', 'x', 'c', 'a']) builder.add({ partitionKey: key, data: new Uint8Array([2]) });
+    expect(keysOf(builder.build())).toEqual(['c', 'b', 'x', 'c', 'a']);
+  });
+
+  it('stays exact across resets with more distinct keys than it keeps indexed', () => {
+    const builder = new AggregatedRecordBuilder();
+    const fresh = new AggregatedRecordBuilder();
+    for (let round = 0; round < 3; round++) {
+      fresh.reset();
+      builder.reset();
+      for (let i = 0; i < 5000; i++) {
+        const record = { partitionKey: `k${(i * 7 + round * 13) % 4999}`, data: new Uint8Array([i & 0xff]) };
+        builder.add(record);
+        fresh.add(record);
+      }
+      expect(hex(builder.build())).toBe(hex(fresh.build()));
+      expect(builder.size).toBe(builder.build().length);
+    }
+  });
 });
 
 describe('AggregatedRecordBuilder limits', () => {

@@ -98,9 +98,13 @@ export class AggregatedRecordBuilder {
   readonly #maxRecordBytes: number;
   readonly #maxCount: number;
 
+  // The key table survives reset(): an index is valid only while it points into this aggregate's table at
+  // the same key (see #partitionKeyIndex). Clearing a Map and growing it back for every aggregate costs
+  // more than the lookups it saves.
   readonly #partitionKeyIndexes = new Map<string, number>();
   readonly #partitionKeys: string[] = [];
   readonly #partitionKeyLengths: number[] = [];
+  #partitionKeyCount = 0;
   // Keyed by the caller's value as given, so a repeated key skips parsing and normalizing.
   readonly #explicitHashKeyIndexesByInput = new Map<string | bigint, number>();
   readonly #explicitHashKeyIndexes = new Map<string, number>();
@@ -108,7 +112,9 @@ export class AggregatedRecordBuilder {
   // Per record, RECORD_STRIDE numbers, in an Int32Array that grows by doubling and survives reset():
   // far cheaper than pushing onto arrays.
   #records = new Int32Array(RECORD_STRIDE * 256);
+  // Survives reset() too, with #count the records in use (emptied slots hold EMPTY, so no payload is kept).
   readonly #data: Uint8Array[] = [];
+  #count = 0;
   #messageSize = 0;
 
   // What #measure found for the record it was last given, so #commit need not look it up again.
@@ -131,7 +137,7 @@ export class AggregatedRecordBuilder {
 
   /** Number of user records added since construction or the last {@link reset}. */
   get count(): number {
-    return this.#data.length;
+    return this.#count;
   }
 
   /** Exact length in bytes of what {@link build} would return now: magic, message and digest. */
@@ -167,9 +173,9 @@ export class AggregatedRecordBuilder {
     const { partitionKey, data } = record;
     // Fast path for the common case, a partition key already in the table and no explicit hash key:
     // no pending state, no table updates.
-    const partitionKeyIndex = this.#partitionKeyIndexes.get(partitionKey);
-    if (partitionKeyIndex !== undefined && record.explicitHashKey === undefined && data instanceof Uint8Array) {
-      const count = this.#data.length;
+    const partitionKeyIndex = this.#partitionKeyIndex(partitionKey);
+    if (partitionKeyIndex !== -1 && record.explicitHashKey === undefined && data instanceof Uint8Array) {
+      const count = this.#count;
       const length = data.length;
       const recordLength = 2 + varintSize(partitionKeyIndex) + varintSize(length) + length;
       const messageSize = this.#messageSize + 1 + varintSize(recordLength) + recordLength;
@@ -184,14 +190,14 @@ export class AggregatedRecordBuilder {
       const records = this.#reserve(count);
       records[count * RECORD_STRIDE] = partitionKeyIndex;
       records[count * RECORD_STRIDE + 1] = -1;
-      this.#data.push(data);
+      this.#setData(count, data);
       this.#messageSize = messageSize;
       return true;
     }
     const growth = this.#measure(record);
     const size = AGGREGATED_RECORD_OVERHEAD_BYTES + this.#messageSize + growth;
     if (
-      this.#data.length >= this.#maxCount ||
+      this.#count >= this.#maxCount ||
       size > this.#maxBytes ||
       size + AGGREGATED_RECORD_PARTITION_KEY.length > this.#maxRecordBytes
     ) {
@@ -212,7 +218,7 @@ export class AggregatedRecordBuilder {
   add(record: AggregatableRecord): this {
     if (!this.tryAdd(record)) {
       throw new ValidationError(
-        `The record does not fit into the aggregate: it would hold ${this.#data.length + 1} records and ` +
+        `The record does not fit into the aggregate: it would hold ${this.#count + 1} records and ` +
           `${this.sizeWith(record)} bytes (limits: ${this.#maxCount} records, ${this.#maxBytes} bytes, ` +
           `${this.#maxRecordBytes} bytes with the partition key)`,
         { field: 'record', value: record },
@@ -235,7 +241,7 @@ export class AggregatedRecordBuilder {
     let pos = 4;
     const partitionKeys = this.#partitionKeys;
     const partitionKeyLengths = this.#partitionKeyLengths;
-    for (let i = 0; i < partitionKeys.length; i++) {
+    for (let i = 0; i < this.#partitionKeyCount; i++) {
       const length = partitionKeyLengths[i] ?? 0;
       out[pos] = TAG_PARTITION_KEY_TABLE;
       pos = writeUtf8(out, writeVarint(out, pos + 1, length), partitionKeys[i] ?? '', length);
@@ -247,7 +253,7 @@ export class AggregatedRecordBuilder {
     }
     const records = this.#records;
     const data = this.#data;
-    for (let i = 0, r = 0; i < data.length; i++, r += RECORD_STRIDE) {
+    for (let i = 0, r = 0; i < this.#count; i++, r += RECORD_STRIDE) {
       const payload = data[i] ?? EMPTY;
       const partitionKeyIndex = records[r] ?? 0;
       const explicitHashKeyIndex = records[r + 1] ?? -1;
@@ -278,13 +284,17 @@ export class AggregatedRecordBuilder {
 
   /** Empties the builder for the next aggregate, keeping its limits and its allocated capacity. */
   reset(): void {
-    this.#partitionKeyIndexes.clear();
-    this.#partitionKeys.length = 0;
-    this.#partitionKeyLengths.length = 0;
-    this.#explicitHashKeyIndexesByInput.clear();
-    this.#explicitHashKeyIndexes.clear();
-    this.#explicitHashKeys.length = 0;
-    this.#data.length = 0;
+    // Stale entries are harmless (see #partitionKeyIndex), but many distinct keys must not pile up.
+    if (this.#partitionKeyIndexes.size > MAX_KEPT_PARTITION_KEYS) this.#partitionKeyIndexes.clear();
+    this.#partitionKeyCount = 0;
+    if (this.#explicitHashKeys.length > 0) {
+      this.#explicitHashKeyIndexesByInput.clear();
+      this.#explicitHashKeyIndexes.clear();
+      this.#explicitHashKeys.length = 0;
+    }
+    // Let go of the payloads, keep the slots.
+    this.#data.fill(EMPTY, 0, this.#count);
+    this.#count = 0;
     this.#messageSize = 0;
   }
 
@@ -301,9 +311,9 @@ export class AggregatedRecordBuilder {
       throw new ValidationError(`data must be a Uint8Array, got ${typeof data}`, { field: 'data', value: data });
     }
     let growth = 0;
-    let partitionKeyIndex = this.#partitionKeyIndexes.get(partitionKey);
-    if (partitionKeyIndex === undefined) {
-      partitionKeyIndex = this.#partitionKeys.length;
+    let partitionKeyIndex = this.#partitionKeyIndex(partitionKey);
+    if (partitionKeyIndex === -1) {
+      partitionKeyIndex = this.#partitionKeyCount;
       const length = utf8Length(partitionKey);
       this.#pendingPartitionKeyLength = length;
       growth += 1 + varintSize(length) + length;
@@ -341,6 +351,21 @@ export class AggregatedRecordBuilder {
     return growth;
   }
 
+  /** The index of `partitionKey` in this aggregate's key table, or −1. */
+  #partitionKeyIndex(partitionKey: string): number {
+    const index = this.#partitionKeyIndexes.get(partitionKey);
+    return index !== undefined && index < this.#partitionKeyCount && this.#partitionKeys[index] === partitionKey
+      ? index
+      : -1;
+  }
+
+  /** Stores record number `count`'s payload and counts it. */
+  #setData(count: number, data: Uint8Array): void {
+    if (count < this.#data.length) this.#data[count] = data;
+    else this.#data.push(data);
+    this.#count = count + 1;
+  }
+
   /** The per-record array, grown if needed to hold record number `count`. */
   #reserve(count: number): Int32Array {
     let records = this.#records;
@@ -355,9 +380,11 @@ export class AggregatedRecordBuilder {
   /** Adds the record {@link #measure} was last called with. */
   #commit(record: AggregatableRecord): void {
     if (this.#pendingPartitionKeyLength !== -1) {
-      this.#partitionKeyIndexes.set(record.partitionKey, this.#pendingPartitionKeyIndex);
-      this.#partitionKeys.push(record.partitionKey);
-      this.#partitionKeyLengths.push(this.#pendingPartitionKeyLength);
+      const index = this.#pendingPartitionKeyIndex;
+      this.#partitionKeyIndexes.set(record.partitionKey, index);
+      this.#partitionKeys[index] = record.partitionKey;
+      this.#partitionKeyLengths[index] = this.#pendingPartitionKeyLength;
+      this.#partitionKeyCount = index + 1;
     }
     const pendingExplicitHashKey = this.#pendingExplicitHashKey;
     if (pendingExplicitHashKey !== undefined) {
@@ -367,13 +394,17 @@ export class AggregatedRecordBuilder {
     if (this.#pendingExplicitHashKeyInputIsNew && record.explicitHashKey !== undefined) {
       this.#explicitHashKeyIndexesByInput.set(record.explicitHashKey, this.#pendingExplicitHashKeyIndex);
     }
-    const at = this.#data.length * RECORD_STRIDE;
-    const records = this.#reserve(this.#data.length);
-    records[at] = this.#pendingPartitionKeyIndex;
-    records[at + 1] = this.#pendingExplicitHashKeyIndex;
-    this.#data.push(record.data);
+    const count = this.#count;
+    const records = this.#reserve(count);
+    records[count * RECORD_STRIDE] = this.#pendingPartitionKeyIndex;
+    records[count * RECORD_STRIDE + 1] = this.#pendingExplicitHashKeyIndex;
+    this.#setData(count, record.data);
     this.#messageSize += this.#pendingGrowth;
   }
 }
 
 const EMPTY = new Uint8Array(0);
+
+// Past this many distinct partition keys, reset() forgets the key index instead of keeping it for the next
+// aggregate: enough for any aggregate of small records, little memory.
+const MAX_KEPT_PARTITION_KEYS = 4096;
