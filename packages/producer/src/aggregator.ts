@@ -1,6 +1,6 @@
 import { AGGREGATED_RECORD_PARTITION_KEY, AggregatedRecordBuilder } from '@kinesis-kit/core';
 import type { OutgoingRecord } from './outgoing-record.js';
-import type { UserRecord } from './user-record.js';
+import { UserRecord } from './user-record.js';
 
 /** Limits of an {@link Aggregator}. */
 export interface AggregatorLimits {
@@ -22,7 +22,10 @@ export class Aggregator {
   readonly #limits: AggregatorLimits;
   readonly #predictedShardId: string | undefined;
   readonly #builder: AggregatedRecordBuilder;
-  #records: UserRecord[] = [];
+  // Survives each aggregate (its slots are reused), with #count the records in use: an aggregate's records are
+  // copied out once, at their exact number, instead of growing a new array record by record.
+  readonly #records: UserRecord[] = [];
+  #count = 0;
   #deadline = Number.POSITIVE_INFINITY;
   #expiresAt = Number.POSITIVE_INFINITY;
   #userDataBytes = 0;
@@ -41,7 +44,7 @@ export class Aggregator {
 
   /** User records waiting in the open aggregate. */
   get count(): number {
-    return this.#records.length;
+    return this.#count;
   }
 
   /** Earliest deadline in the open aggregate, `Infinity` when empty. */
@@ -56,7 +59,7 @@ export class Aggregator {
 
   /** The open aggregate's user records, oldest first (for re-routing after a reshard). */
   get records(): readonly UserRecord[] {
-    return this.#records;
+    return this.#records.slice(0, this.#count);
   }
 
   /**
@@ -72,7 +75,7 @@ export class Aggregator {
       this.#push(record);
       return;
     }
-    if (this.#records.length > 0) {
+    if (this.#count > 0) {
       const sealed = this.seal();
       if (sealed !== undefined) emit(sealed);
       if (this.#builder.tryAdd(record)) {
@@ -85,18 +88,17 @@ export class Aggregator {
 
   /** Closes the open aggregate and returns it as a Kinesis record, or `undefined` when empty. */
   seal(): OutgoingRecord | undefined {
-    const records = this.#records;
-    const first = records[0];
-    if (first === undefined) return undefined;
+    const first = this.#records[0];
+    if (this.#count === 0 || first === undefined) return undefined;
     let out: OutgoingRecord;
-    if (records.length === 1) {
+    if (this.#count === 1) {
       out = single(first, this.#predictedShardId);
       // A flush may have made the aggregate due earlier than its record.
       out.deadline = this.#deadline;
     } else {
       const data = this.#builder.build();
       out = {
-        records,
+        records: this.#records.slice(0, this.#count),
         data,
         partitionKey: AGGREGATED_RECORD_PARTITION_KEY,
         explicitHashKey: first.hashKey.toString(),
@@ -116,7 +118,7 @@ export class Aggregator {
 
   /** Empties the open aggregate without building it and returns its records (for re-routing). */
   drain(): UserRecord[] {
-    const records = this.#records;
+    const records = this.#records.slice(0, this.#count);
     this.#clear();
     return records;
   }
@@ -124,7 +126,9 @@ export class Aggregator {
   /** Starts the next aggregate empty. */
   #clear(): void {
     this.#builder.reset();
-    this.#records = [];
+    // Let go of the records, keep the slots.
+    this.#records.fill(NO_RECORD, 0, this.#count);
+    this.#count = 0;
     this.#deadline = Number.POSITIVE_INFINITY;
     this.#expiresAt = Number.POSITIVE_INFINITY;
     this.#userDataBytes = 0;
@@ -134,11 +138,13 @@ export class Aggregator {
 
   /** Makes the open aggregate due at once (a flush). */
   expedite(now: number): void {
-    if (this.#records.length > 0 && this.#deadline > now) this.#deadline = now;
+    if (this.#count > 0 && this.#deadline > now) this.#deadline = now;
   }
 
   #push(record: UserRecord): void {
-    this.#records.push(record);
+    if (this.#count < this.#records.length) this.#records[this.#count] = record;
+    else this.#records.push(record);
+    this.#count++;
     if (record.deadline < this.#deadline) this.#deadline = record.deadline;
     if (record.expiresAt < this.#expiresAt) this.#expiresAt = record.expiresAt;
     const dataBytes = record.data.length;
@@ -165,3 +171,6 @@ export function single(record: UserRecord, predictedShardId: string | undefined)
     expiresAt: record.expiresAt,
   };
 }
+
+// What emptied slots of an aggregator hold: nothing of the user's.
+const NO_RECORD = new UserRecord('', new Uint8Array(0), undefined, 0n, 0, 0, 0, 0);
