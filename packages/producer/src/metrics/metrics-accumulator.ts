@@ -36,7 +36,13 @@ interface Entry {
  * CloudWatch dashboard can pick its granularity.
  */
 export class MetricsAccumulator {
+  /** Every entry by its full key, in insertion order (what {@link series} lists and {@link merge} matches). */
   #entries = new Map<string, Entry>();
+  /** The same entries by error code, stream, shard and name: the hot path's index. */
+  #byDimensions = new Map<
+    string | undefined,
+    Map<string | undefined, Map<string | undefined, Map<MetricName, Entry>>>
+  >();
 
   get size(): number {
     return this.#entries.size;
@@ -82,7 +88,7 @@ export class MetricsAccumulator {
   merge(other: MetricsAccumulator): void {
     for (const [key, entry] of other.#entries) {
       const mine = this.#entries.get(key);
-      if (mine === undefined) this.#entries.set(key, { ...entry });
+      if (mine === undefined) this.#insert(key, { ...entry });
       else combine(mine, entry);
     }
   }
@@ -94,13 +100,14 @@ export class MetricsAccumulator {
     let i = 0;
     for (const [key, entry] of this.#entries) {
       const series = all[i++];
-      if (series !== undefined && keep(series)) out.#entries.set(key, { ...entry });
+      if (series !== undefined && keep(series)) out.#insert(key, { ...entry });
     }
     return out;
   }
 
   clear(): void {
     this.#entries = new Map();
+    this.#byDimensions = new Map();
   }
 
   #add(
@@ -110,25 +117,67 @@ export class MetricsAccumulator {
     streamName: string | undefined,
     shardId: string | undefined,
   ): void {
-    const key = `${name}\u0000${errorCode ?? ''}\u0000${streamName ?? ''}\u0000${shardId ?? ''}`;
-    const entry = this.#entries.get(key);
+    // Nested maps on the dimension values as given: looking up strings that already exist allocates nothing,
+    // where a composite key string would be built for every put (several per aggregate).
+    const byName = this.#series(errorCode, streamName, shardId);
+    const entry = byName.get(name);
     if (entry === undefined) {
       const dimensions: { ErrorCode?: string; StreamName?: string; ShardId?: string } = {};
       if (errorCode !== undefined) dimensions.ErrorCode = errorCode;
       if (streamName !== undefined) dimensions.StreamName = streamName;
       if (shardId !== undefined) dimensions.ShardId = shardId;
-      this.#entries.set(key, {
+      const created: Entry = {
         name,
         dimensions: Object.freeze(dimensions),
         count: stats.count,
         sum: stats.sum,
         min: stats.min,
         max: stats.max,
-      });
+      };
+      this.#insert(entryKey(name, errorCode, streamName, shardId), created);
     } else {
       combine(entry, stats);
     }
   }
+
+  #insert(key: string, entry: Entry): void {
+    this.#entries.set(key, entry);
+    const { ErrorCode, StreamName, ShardId } = entry.dimensions;
+    this.#series(ErrorCode, StreamName, ShardId).set(entry.name, entry);
+  }
+
+  /** The series of one set of dimensions, by metric name. */
+  #series(
+    errorCode: string | undefined,
+    streamName: string | undefined,
+    shardId: string | undefined,
+  ): Map<MetricName, Entry> {
+    let byStream = this.#byDimensions.get(errorCode);
+    if (byStream === undefined) {
+      byStream = new Map();
+      this.#byDimensions.set(errorCode, byStream);
+    }
+    let byShard = byStream.get(streamName);
+    if (byShard === undefined) {
+      byShard = new Map();
+      byStream.set(streamName, byShard);
+    }
+    let byName = byShard.get(shardId);
+    if (byName === undefined) {
+      byName = new Map();
+      byShard.set(shardId, byName);
+    }
+    return byName;
+  }
+}
+
+function entryKey(
+  name: MetricName,
+  errorCode: string | undefined,
+  streamName: string | undefined,
+  shardId: string | undefined,
+): string {
+  return `${name}\u0000${errorCode ?? ''}\u0000${streamName ?? ''}\u0000${shardId ?? ''}`;
 }
 
 function combine(entry: Entry, stats: Stats): void {
