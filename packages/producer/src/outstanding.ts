@@ -67,12 +67,20 @@ export class Outstanding {
   settle(record: UserRecord): boolean {
     if (record.settled) return false;
     record.settled = true;
-    this.#count--;
-    this.#bytes -= record.size;
+    this.released(1, record.size);
+    return true;
+  }
+
+  /**
+   * Accounts for `records` records of `bytes` bytes in all that the caller has just marked settled: the way
+   * to settle a whole aggregate with one update and one look at the waiters.
+   */
+  released(records: number, bytes: number): void {
+    this.#count -= records;
+    this.#bytes -= bytes;
     this.#advanceHead();
     if (this.#capacityWaiters.length > 0) this.#wakeCapacityWaiters();
     if (this.#settledWaiters.length > 0) this.#wakeSettledWaiters();
-    return true;
   }
 
   /** The oldest unsettled record, if any. */
