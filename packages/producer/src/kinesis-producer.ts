@@ -121,7 +121,6 @@ export class KinesisProducer {
     this.#recordSettings = {
       hashKeys: this.#hashKeys,
       maxUserRecordSize: resolved.maxUserRecordSize,
-      knownStream: (streamName) => this.#pipelines.has(streamName),
       recordMaxBufferedTime: resolved.recordMaxBufferedTime,
       recordTtl: resolved.recordTtl,
     };
@@ -207,10 +206,12 @@ export class KinesisProducer {
     if (this.#destroying !== undefined) {
       return Promise.reject(new ShutdownError('The producer is being destroyed; no more records are accepted'));
     }
+    let pipeline = this.#pipelines.get(streamName);
     let record: UserRecord;
     try {
       record = createUserRecord(
         streamName,
+        pipeline !== undefined,
         partitionKey,
         data,
         explicitHashKey,
@@ -233,17 +234,15 @@ export class KinesisProducer {
     }
     const promise = promiseFor(record);
     outstanding.add(record);
-    this.#pipeline(streamName).add(record);
+    if (pipeline === undefined) pipeline = this.#addPipeline(streamName);
+    pipeline.add(record);
     return promise;
   }
 
-  #pipeline(streamName: string): StreamPipeline {
-    let pipeline = this.#pipelines.get(streamName);
-    if (pipeline === undefined) {
-      if (this.#pipelines.size === 0) this.#startMetrics();
-      pipeline = new StreamPipeline(streamName, this.#context);
-      this.#pipelines.set(streamName, pipeline);
-    }
+  #addPipeline(streamName: string): StreamPipeline {
+    if (this.#pipelines.size === 0) this.#startMetrics();
+    const pipeline = new StreamPipeline(streamName, this.#context);
+    this.#pipelines.set(streamName, pipeline);
     return pipeline;
   }
 

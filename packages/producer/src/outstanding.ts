@@ -63,17 +63,9 @@ export class Outstanding {
     this.#added++;
   }
 
-  /** Marks `record` settled. Returns false (and does nothing) if it already was. */
-  settle(record: UserRecord): boolean {
-    if (record.settled) return false;
-    record.settled = true;
-    this.released(1, record.size);
-    return true;
-  }
-
   /**
-   * Accounts for `records` records of `bytes` bytes in all that the caller has just marked settled: the way
-   * to settle a whole aggregate with one update and one look at the waiters.
+   * Accounts for `records` records of `bytes` bytes in all that the caller has just settled: one update and
+   * one look at the waiters per aggregate rather than per record.
    */
   released(records: number, bytes: number): void {
     this.#count -= records;

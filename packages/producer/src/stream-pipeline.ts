@@ -145,16 +145,17 @@ export class StreamPipeline {
     this.#timer?.abort();
     this.#timer = undefined;
     const now = this.#context.clock.now();
-    const held: UserRecord[] = [...this.#unrouted];
+    const unrouted = this.#unrouted;
     this.#unrouted = [];
-    for (const queue of this.#shards.values()) {
-      for (const out of queue.takeAll()) held.push(...out.records);
-      held.push(...queue.aggregator.drain());
-    }
     // These were written; only the shard check was pending. Report them as put rather than lose them.
     for (const v of this.#pendingVerdicts.splice(0))
       this.#succeed(v.record, v.shardId, v.sequenceNumber, v.start, v.end);
-    for (const record of held) this.#failRecord(record, DESTROYED, error.message, now, now);
+    for (const record of unrouted) this.#failRecord(record, undefined, DESTROYED, error.message, now, now);
+    for (const queue of this.#shards.values()) {
+      const held = queue.takeAll().flatMap((out) => out.records);
+      held.push(...queue.aggregator.drain());
+      for (const record of held) this.#failRecord(record, queue.shardId, DESTROYED, error.message, now, now);
+    }
   }
 
   #route(record: UserRecord): void {
@@ -169,7 +170,6 @@ export class StreamPipeline {
     }
     let queue = this.#shards.get(shard.shardId);
     if (queue === undefined) queue = this.#addQueue(shard.shardId);
-    record.predictedShardId = shard.shardId;
     const readyBefore = this.#readyCount;
     queue.aggregator.add(record, queue.emit);
     if (record.deadline < this.#timerAt) this.#wakeAt(record.deadline);
@@ -307,7 +307,7 @@ export class StreamPipeline {
     const survivors: UserRecord[] = [];
     for (const record of out.records) {
       if (record.expiresAt <= now)
-        this.#failRecord(record, EXPIRED, 'The record was not put within recordTtl', now, now);
+        this.#failRecord(record, out.predictedShardId, EXPIRED, 'The record was not put within recordTtl', now, now);
       else survivors.push(record);
     }
     for (const record of survivors) this.#route(record);
@@ -319,7 +319,7 @@ export class StreamPipeline {
     const kept: UserRecord[] = [];
     for (const record of this.#unrouted) {
       if (record.expiresAt <= now) {
-        this.#failRecord(record, EXPIRED, 'The record was not put within recordTtl: no shard map', now, now);
+        this.#failRecord(record, undefined, EXPIRED, 'The record was not put within recordTtl: no shard map', now, now);
       } else {
         kept.push(record);
         if (record.expiresAt < next) next = record.expiresAt;
@@ -507,13 +507,12 @@ export class StreamPipeline {
         else skipped.push(i);
         continue;
       }
-      record.settled = true;
       settledCount++;
       settledBytes += record.size;
-      const previous = record.failedAttempts;
-      const delayMs = start - record.lastAttemptEnd;
+      const history = record.history;
+      const delayMs = start - (history === undefined ? record.arrivedAt : history.lastAttemptEnd);
       let attempts: readonly Attempt[];
-      if (previous === undefined) {
+      if (history === undefined) {
         if (delayMs !== sharedDelay) {
           sharedDelay = delayMs;
           sharedAttempts = Object.freeze([Object.freeze({ delayMs, durationMs, successful: true })]);
@@ -524,6 +523,7 @@ export class StreamPipeline {
           buffering.add(delayMs);
         }
       } else {
+        const previous = history.attempts;
         attempts = [...previous, { delayMs, durationMs, successful: true }];
         if (retries !== undefined && buffering !== undefined) {
           retries.add(previous.length);
@@ -531,7 +531,7 @@ export class StreamPipeline {
           buffering.add(delayMs);
         }
       }
-      record.resolve({ successful: true, shardId, sequenceNumber, subSequenceNumber: aggregated ? i : 0, attempts });
+      record.settle({ successful: true, shardId, sequenceNumber, subSequenceNumber: aggregated ? i : 0, attempts });
     }
     if (settledCount > 0) {
       this.#pending -= settledCount;
@@ -619,11 +619,21 @@ export class StreamPipeline {
   }
 
   #failAll(out: OutgoingRecord, code: string, message: string | undefined, start: number, end: number): void {
-    for (const record of out.records) this.#failRecord(record, code, message, start, end);
+    for (const record of out.records) this.#failRecord(record, out.predictedShardId, code, message, start, end);
   }
 
-  /** Fails one user record for good after a last attempt from `start` to `end`. */
-  #failRecord(record: UserRecord, code: string, message: string | undefined, start: number, end: number): void {
+  /**
+   * Fails one user record for good after a last attempt from `start` to `end`; `shardId` is the shard it was
+   * meant for, when known (for the error and the event).
+   */
+  #failRecord(
+    record: UserRecord,
+    shardId: string | undefined,
+    code: string,
+    message: string | undefined,
+    start: number,
+    end: number,
+  ): void {
     if (record.settled) return;
     record.addFailedAttempt(start, end, code, message);
     const attempts = record.failedAttempts ?? [];
@@ -636,17 +646,19 @@ export class StreamPipeline {
     };
     const error =
       code === EXPIRED
-        ? new RecordExpiredError(result, { streamName: this.streamName, shardId: record.predictedShardId })
-        : new UserRecordFailedError(result, { streamName: this.streamName, shardId: record.predictedShardId });
-    if (!this.#context.outstanding.settle(record)) return;
+        ? new RecordExpiredError(result, { streamName: this.streamName, shardId })
+        : new UserRecordFailedError(result, { streamName: this.streamName, shardId });
+    // Settled before anything else runs, so a listener of the event below cannot fail it a second time.
+    rejectRecord(record, error);
     this.#pending--;
+    this.#context.outstanding.released(1, record.size);
     const events = this.#context.events;
     if (events.hasListeners('producer.record.failed')) {
       const buffering = new StatsBuilder();
       for (const a of attempts) buffering.add(a.delayMs);
       events.emit('producer.record.failed', {
         streamName: this.streamName,
-        shardId: record.predictedShardId,
+        shardId,
         errorCode: code,
         errorMessage: message,
         userRecords: 1,
@@ -656,7 +668,6 @@ export class StreamPipeline {
         retries: { count: 1, sum: attempts.length - 1, min: attempts.length - 1, max: attempts.length - 1 },
       });
     }
-    rejectRecord(record, error);
   }
 
   #requestReload(evidenceAt: number, reason: string): void {
@@ -698,7 +709,7 @@ export class StreamPipeline {
         const now = clock.now();
         const waiting = this.#unrouted;
         this.#unrouted = [];
-        for (const record of waiting) this.#failRecord(record, code, message, now, now);
+        for (const record of waiting) this.#failRecord(record, undefined, code, message, now, now);
         for (const verdict of this.#pendingVerdicts.splice(0)) {
           this.#succeed(verdict.record, verdict.shardId, verdict.sequenceNumber, verdict.start, verdict.end);
         }

@@ -1,18 +1,18 @@
 import { HashKeyCache, hashKeyOf, ValidationError } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
-import { createUserRecord, type UserRecordInput } from './user-record.js';
+import { createUserRecord, promiseFor, rejectRecord, type UserRecordInput } from './user-record.js';
 
 const cache = new HashKeyCache(16);
 const validate = (input: UserRecordInput, max = 1024 * 1024) =>
   createUserRecord(
     input.streamName,
+    false,
     input.partitionKey,
     input.data,
     input.explicitHashKey,
     {
       hashKeys: cache,
       maxUserRecordSize: max,
-      knownStream: () => false,
       recordMaxBufferedTime: 100,
       recordTtl: 30_000,
     },
@@ -65,5 +65,36 @@ describe('createUserRecord', () => {
       'at most 100 bytes together, got 101',
     );
     expect(validate({ streamName: 's', partitionKey: 'k', data: new Uint8Array(99) }, 100).size).toBe(100);
+  });
+
+  it('settles its promise once, with the first result or failure, and then reads as settled', async () => {
+    const record = validate({ streamName: 's', partitionKey: 'k', data: 'x' });
+    const promise = promiseFor(record);
+    expect(record.settled).toBe(false);
+    const result = { successful: true, shardId: 'shardId-0', sequenceNumber: '1', subSequenceNumber: 0, attempts: [] };
+    record.settle(result);
+    expect(record.settled).toBe(true);
+    rejectRecord(record, new Error('too late'));
+    record.settle({ ...result, sequenceNumber: '2' });
+    await expect(promise).resolves.toBe(result);
+  });
+
+  it('keeps failed attempts, each delay counted from the end of the attempt before', () => {
+    const record = validate({ streamName: 's', partitionKey: 'k', data: 'x' });
+    expect(record.failedAttempts).toBeUndefined();
+    expect(record.lastAttemptEnd).toBe(0);
+    record.addFailedAttempt(40, 50, 'ProvisionedThroughputExceededException', 'slow down');
+    record.addFailedAttempt(150, 170, 'InternalFailure', undefined);
+    expect(record.failedAttempts).toEqual([
+      {
+        delayMs: 40,
+        durationMs: 10,
+        successful: false,
+        errorCode: 'ProvisionedThroughputExceededException',
+        errorMessage: 'slow down',
+      },
+      { delayMs: 100, durationMs: 20, successful: false, errorCode: 'InternalFailure' },
+    ]);
+    expect(record.lastAttemptEnd).toBe(170);
   });
 });

@@ -14,9 +14,20 @@ export interface UserRecordInput {
 const MAX_STREAM_NAME_LENGTH = 128;
 const STREAM_NAME = /^[a-zA-Z0-9_.-]+$/;
 
+/** What a user record carries once an attempt has failed; most records never need it. */
+interface RetryHistory {
+  readonly attempts: Attempt[];
+  /** When the last attempt ended (the start of the delay of the next one). */
+  lastAttemptEnd: number;
+}
+
 /**
  * A user record inside the producer, from `addUserRecord` until its promise settles. Mutable and
  * internal: the pipeline moves it between aggregates, shards and attempts.
+ *
+ * A burst of records stays alive until its calls return, and every young-generation GC it lives through
+ * copies it, so the record is kept small: what only a failed record needs lives in `history`, allocated on
+ * the first failure, and "settled" is the resolve function being gone.
  */
 export class UserRecord {
   readonly partitionKey: string;
@@ -31,18 +42,14 @@ export class UserRecord {
   /** Time by which the record should be on its way. Lowered by `flush()`. */
   deadline: number;
   readonly expiresAt: number;
-  /** The shard the producer routed the record to; `undefined` until the stream's shard map is known. */
-  predictedShardId: string | undefined;
-  /** Failed attempts so far; allocated on the first failure only, because most records never fail. */
-  failedAttempts: Attempt[] | undefined;
-  /** When the last attempt ended (the start of the delay of the next one). */
-  lastAttemptEnd: number;
-  settled = false;
   /**
-   * Settles the caller's promise; set by {@link promiseFor}. Failures settle it too, with a rejected
-   * promise (see {@link rejectRecord}), so the record need not keep the reject function alive.
+   * Settles the caller's promise; set by {@link promiseFor}, and replaced by a no-op once used (see
+   * {@link settle}). Failures settle it too, with a rejected promise (see {@link rejectRecord}), so the
+   * record need not keep the reject function alive.
    */
-  resolve: (result: UserRecordResult | Promise<never>) => void = noop;
+  resolve: (result: UserRecordResult | Promise<never>) => void;
+  /** Failed attempts so far; `undefined` until the first failure. */
+  history: RetryHistory | undefined;
 
   constructor(
     partitionKey: string,
@@ -62,20 +69,44 @@ export class UserRecord {
     this.arrivedAt = arrivedAt;
     this.deadline = deadline;
     this.expiresAt = expiresAt;
-    this.predictedShardId = undefined;
-    this.failedAttempts = undefined;
-    this.lastAttemptEnd = arrivedAt;
+    this.resolve = unbound;
+    this.history = undefined;
+  }
+
+  /** Whether the caller's promise has been settled (or is about to be: the call is queued). */
+  get settled(): boolean {
+    return this.resolve === settledMark;
+  }
+
+  /** Failed attempts so far; `undefined` until the first failure. */
+  get failedAttempts(): readonly Attempt[] | undefined {
+    return this.history?.attempts;
+  }
+
+  /** When the last attempt ended (the start of the delay of the next one): arrival until one fails. */
+  get lastAttemptEnd(): number {
+    return this.history === undefined ? this.arrivedAt : this.history.lastAttemptEnd;
+  }
+
+  /** Settles the caller's promise with `result`, once: later calls do nothing. */
+  settle(result: UserRecordResult | Promise<never>): void {
+    const resolve = this.resolve;
+    this.resolve = settledMark;
+    resolve(result);
   }
 
   /** Records a failed attempt that started at `start` and ended at `end`. */
   addFailedAttempt(start: number, end: number, errorCode: string, errorMessage: string | undefined): void {
+    const delayMs = start - this.lastAttemptEnd;
     const attempt: Attempt =
       errorMessage === undefined
-        ? { delayMs: start - this.lastAttemptEnd, durationMs: end - start, successful: false, errorCode }
-        : { delayMs: start - this.lastAttemptEnd, durationMs: end - start, successful: false, errorCode, errorMessage };
-    if (this.failedAttempts === undefined) this.failedAttempts = [attempt];
-    else this.failedAttempts.push(attempt);
-    this.lastAttemptEnd = end;
+        ? { delayMs, durationMs: end - start, successful: false, errorCode }
+        : { delayMs, durationMs: end - start, successful: false, errorCode, errorMessage };
+    if (this.history === undefined) this.history = { attempts: [attempt], lastAttemptEnd: end };
+    else {
+      this.history.attempts.push(attempt);
+      this.history.lastAttemptEnd = end;
+    }
   }
 }
 
@@ -83,8 +114,6 @@ export class UserRecord {
 export interface UserRecordSettings {
   readonly hashKeys: HashKeyCache;
   readonly maxUserRecordSize: number;
-  /** Whether a stream name was already validated (a pipeline exists for it): skips the pattern test. */
-  readonly knownStream: (streamName: string) => boolean;
   readonly recordMaxBufferedTime: number;
   readonly recordTtl: number;
 }
@@ -96,18 +125,21 @@ export interface UserRecordSettings {
  * @throws {@link @kinesis-kit/core!ValidationError} naming the field, the rule and the value.
  */
 export function createUserRecord(
-  streamName: unknown,
+  // Typed as the API types it; a JavaScript caller's non-string is never a known stream, so it is checked.
+  streamName: string,
+  knownStream: boolean,
   partitionKey: unknown,
   raw: unknown,
   explicitHashKey: unknown,
   settings: UserRecordSettings,
   now: number,
 ): UserRecord {
-  if (typeof streamName !== 'string' || !settings.knownStream(streamName)) assertStreamName(streamName);
+  // A stream that already has a pipeline passed this check before.
+  if (!knownStream) assertStreamName(streamName);
   if (typeof partitionKey !== 'string' || partitionKey.length === 0 || partitionKey.length > MAX_PARTITION_KEY_LENGTH) {
     throw new ValidationError(
       `partitionKey must be a string of 1 to ${MAX_PARTITION_KEY_LENGTH} characters, got ${describeValue(partitionKey)}`,
-      { field: 'partitionKey', value: partitionKey, streamName: String(streamName) },
+      { field: 'partitionKey', value: partitionKey, streamName },
     );
   }
   let data: Uint8Array;
@@ -173,10 +205,14 @@ export function rejectRecord(record: UserRecord, error: Error): void {
   const rejected = Promise.reject(error);
   // Handled here, so it is never reported as unhandled; the caller's promise adopts the rejection.
   rejected.catch(noop);
-  record.resolve(rejected);
+  record.settle(rejected);
 }
 
 function noop(): void {}
+
+// A record's resolve function before promiseFor and after it is used; two, so "settled" can be told apart.
+function unbound(): void {}
+function settledMark(): void {}
 
 function assertStreamName(streamName: unknown): asserts streamName is string {
   if (
