@@ -27,6 +27,9 @@ import { ShardQueue } from './shard-queue.js';
 import { rejectRecord, type UserRecord } from './user-record.js';
 import type { Attempt, UserRecordResult } from './user-record-result.js';
 
+/** Partition keys whose route a pipeline remembers before it starts over. */
+const MAX_REMEMBERED_ROUTES = 65_536;
+
 /** Error code of an attempt whose aggregate landed on a shard that does not own all its records. */
 export const WRONG_SHARD = 'WrongShard';
 
@@ -73,6 +76,8 @@ export class StreamPipeline {
   #loadStartedAt = 0;
   #loadFailures = 0;
   #lastLoadAt = Number.NEGATIVE_INFINITY;
+  /** The queue each recently seen partition key routes to under the current map (see `#route`). */
+  readonly #routes = new Map<string, ShardQueue>();
   /** Records waiting for a shard map (before the first listing, or in a gap of a listing taken mid-reshard). */
   #unrouted: UserRecord[] = [];
   #pendingVerdicts: PendingVerdict[] = [];
@@ -159,17 +164,25 @@ export class StreamPipeline {
   }
 
   #route(record: UserRecord): void {
-    const map = this.#map;
-    const shard = map?.shardFor(record.hashKey);
-    if (shard === undefined) {
-      // A gap in a listing taken mid-reshard: wait for the next listing rather than guess a shard.
-      this.#unrouted.push(record);
-      this.#requestReload(this.#context.clock.now(), 'hash key not covered by an open shard');
-      this.#wakeAt(record.expiresAt);
-      return;
+    // Keys repeat (customer ids, device ids), so the queue a key routes to is remembered until the map
+    // changes: a string lookup instead of a search over 128-bit hash keys and a second lookup by shard id.
+    const byKey = record.explicitHashKey === undefined;
+    let queue = byKey ? this.#routes.get(record.partitionKey) : undefined;
+    if (queue === undefined) {
+      const shard = this.#map?.shardFor(record.hashKey);
+      if (shard === undefined) {
+        // A gap in a listing taken mid-reshard: wait for the next listing rather than guess a shard.
+        this.#unrouted.push(record);
+        this.#requestReload(this.#context.clock.now(), 'hash key not covered by an open shard');
+        this.#wakeAt(record.expiresAt);
+        return;
+      }
+      queue = this.#shards.get(shard.shardId) ?? this.#addQueue(shard.shardId);
+      if (byKey) {
+        if (this.#routes.size >= MAX_REMEMBERED_ROUTES) this.#routes.clear();
+        this.#routes.set(record.partitionKey, queue);
+      }
     }
-    let queue = this.#shards.get(shard.shardId);
-    if (queue === undefined) queue = this.#addQueue(shard.shardId);
     const readyBefore = this.#readyCount;
     queue.aggregator.add(record, queue.emit);
     if (record.deadline < this.#timerAt) this.#wakeAt(record.deadline);
@@ -756,6 +769,7 @@ export class StreamPipeline {
   /** Installs a new map: retires queues of closed shards, judges pending landings, routes what waited. */
   #applyMap(map: ShardMap): void {
     this.#map = map;
+    this.#routes.clear();
     const moved: UserRecord[] = [];
     for (const [shardId, queue] of this.#shards) {
       if (map.isOpen(shardId)) continue;
