@@ -14,6 +14,7 @@ import {
   ValidationError,
 } from '@kinesis-kit/core';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ArrivalClock } from './arrival-clock.js';
 import { BufferFullError } from './errors.js';
 import type { ProducerEventEmitter } from './events.js';
 import { CloudWatchPublisher } from './metrics/cloudwatch-publisher.js';
@@ -76,6 +77,8 @@ export class KinesisProducer {
   readonly #recordSettings: UserRecordSettings;
   /** Producer time: ms since construction (see {@link relativeClock}). */
   readonly #time: Clock;
+  /** {@link #time} for stamping arriving records (see {@link ArrivalClock}). */
+  readonly #arrivals: ArrivalClock;
   readonly #recorder: MetricsRecorder;
   #publisher: CloudWatchPublisher | undefined;
   #ownedCloudWatch: CloudWatchClient | undefined;
@@ -106,6 +109,7 @@ export class KinesisProducer {
       this.#client = resolved.kinesisClient;
     }
     this.#time = relativeClock(resolved.clock);
+    this.#arrivals = new ArrivalClock(this.#time);
     this.#sender = new Sender(this.#client, this.#time, resolved.maxConnections, resolved.requestTimeout);
     this.#outstanding = new Outstanding(resolved.maxOutstandingRecords, resolved.maxOutstandingBytes);
     this.#context = {
@@ -216,7 +220,7 @@ export class KinesisProducer {
         data,
         explicitHashKey,
         this.#recordSettings,
-        this.#time.now(),
+        this.#arrivals.now(),
       );
     } catch (error) {
       return Promise.reject(error);

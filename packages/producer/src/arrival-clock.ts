@@ -1,0 +1,41 @@
+import type { Clock } from '@kinesis-kit/core';
+
+/** How many records one clock reading may stamp before the clock is read again. */
+export const ARRIVALS_PER_READING = 64;
+
+/**
+ * Stamps records as they arrive. Reading the clock costs ~70 ns on some machines (a VM without a fast clock
+ * source): a sixth of everything else `addUserRecord` does. Records added in one synchronous run share a
+ * reading, renewed every {@link ARRIVALS_PER_READING} records; the next run (after any `await` or callback)
+ * reads the clock again. A stamp is therefore at most a few dozen records old, never from an earlier run.
+ */
+export class ArrivalClock {
+  readonly #clock: Clock;
+  #reading = 0;
+  /** Stamps the current reading may still give; 0 forces a read. */
+  #left = 0;
+  #renewalQueued = false;
+  // Runs once the current synchronous run (and the microtasks queued before it) is over.
+  readonly #renew = (): void => {
+    this.#renewalQueued = false;
+    this.#left = 0;
+  };
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  now(): number {
+    if (this.#left > 0) {
+      this.#left--;
+      return this.#reading;
+    }
+    this.#reading = this.#clock.now();
+    this.#left = ARRIVALS_PER_READING - 1;
+    if (!this.#renewalQueued) {
+      this.#renewalQueued = true;
+      queueMicrotask(this.#renew);
+    }
+    return this.#reading;
+  }
+}
