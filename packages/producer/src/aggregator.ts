@@ -1,6 +1,6 @@
 import { AGGREGATED_RECORD_PARTITION_KEY, AggregatedRecordBuilder } from '@kinesis-kit/core';
 import type { OutgoingRecord } from './outgoing-record.js';
-import { UserRecord } from './user-record.js';
+import { NO_RECORD, type UserRecord } from './user-record.js';
 
 /** Limits of an {@link Aggregator}. */
 export interface AggregatorLimits {
@@ -171,6 +171,3 @@ export function single(record: UserRecord, predictedShardId: string | undefined)
     expiresAt: record.expiresAt,
   };
 }
-
-// What emptied slots of an aggregator hold: nothing of the user's.
-const NO_RECORD = new UserRecord('', new Uint8Array(0), undefined, 0n, 0, 0, 0, 0);

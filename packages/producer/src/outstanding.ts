@@ -1,5 +1,5 @@
 import { AbortError } from '@kinesis-kit/core';
-import type { UserRecord } from './user-record.js';
+import { NO_RECORD, type UserRecord } from './user-record.js';
 
 interface CapacityWaiter {
   readonly records: number;
@@ -23,8 +23,11 @@ interface SettledWaiter {
 export class Outstanding {
   readonly maxRecords: number;
   readonly maxBytes: number;
-  #queue: UserRecord[] = [];
+  // Records from #head to #tail, in arrival order. The array and its slots are reused from burst to burst
+  // (a burst can be 100,000 records; growing a fresh array for each one is garbage the GC copies around).
+  readonly #queue: UserRecord[] = [];
   #head = 0;
+  #tail = 0;
   #count = 0;
   #bytes = 0;
   /** Records ever added; a record's position in that sequence is its ticket for settled-waiters. */
@@ -57,7 +60,9 @@ export class Outstanding {
   }
 
   add(record: UserRecord): void {
-    this.#queue.push(record);
+    if (this.#tail < this.#queue.length) this.#queue[this.#tail] = record;
+    else this.#queue.push(record);
+    this.#tail++;
     this.#count++;
     this.#bytes += record.size;
     this.#added++;
@@ -77,12 +82,12 @@ export class Outstanding {
 
   /** The oldest unsettled record, if any. */
   oldest(): UserRecord | undefined {
-    return this.#queue[this.#head];
+    return this.#head < this.#tail ? this.#queue[this.#head] : undefined;
   }
 
   /** Every unsettled record, oldest first (a copy). */
   unsettled(): UserRecord[] {
-    return this.#queue.slice(this.#head).filter((r) => !r.settled);
+    return this.#queue.slice(this.#head, this.#tail).filter((r) => !r.settled);
   }
 
   /** Resolves once `records` more records and `bytes` more bytes fit. */
@@ -123,14 +128,21 @@ export class Outstanding {
 
   #advanceHead(): void {
     const queue = this.#queue;
+    const tail = this.#tail;
     let head = this.#head;
-    while (head < queue.length && queue[head]?.settled === true) head++;
+    for (let record = queue[head]; head < tail && record?.settled === true; record = queue[head]) {
+      // Let go of the record, keep the slot.
+      queue[head] = NO_RECORD;
+      head++;
+    }
     this.#settledUpTo += head - this.#head;
-    if (head === queue.length) {
-      this.#queue = [];
+    if (head === tail) {
       head = 0;
-    } else if (head > 1024 && head * 2 > queue.length) {
-      this.#queue = queue.slice(head);
+      this.#tail = 0;
+    } else if (head > 1024 && head * 2 > tail) {
+      queue.copyWithin(0, head, tail);
+      queue.fill(NO_RECORD, tail - head, tail);
+      this.#tail = tail - head;
       head = 0;
     }
     this.#head = head;

@@ -110,6 +110,9 @@ export class UserRecord {
   }
 }
 
+/** What emptied slots of the producer's record arrays hold, so they keep nothing of the user's alive. */
+export const NO_RECORD = new UserRecord('', new Uint8Array(0), undefined, 0n, 0, 0, 0, 0);
+
 /** What {@link createUserRecord} needs besides the record itself. */
 export interface UserRecordSettings {
   readonly hashKeys: HashKeyCache;
