@@ -194,7 +194,7 @@ export class AggregatedRecordBuilder {
       this.#messageSize = messageSize;
       return true;
     }
-    const growth = this.#measure(record);
+    const growth = this.#measure(record, partitionKeyIndex);
     const size = AGGREGATED_RECORD_OVERHEAD_BYTES + this.#messageSize + growth;
     if (
       this.#count >= this.#maxCount ||
@@ -298,8 +298,11 @@ export class AggregatedRecordBuilder {
     this.#messageSize = 0;
   }
 
-  /** Validates `record` and returns how many bytes adding it would add to the message. */
-  #measure(record: AggregatableRecord): number {
+  /**
+   * Validates `record` and returns how many bytes adding it would add to the message. `partitionKeyIndex` is
+   * its key's index in this aggregate's table (−1: not there), when the caller has looked it up already.
+   */
+  #measure(record: AggregatableRecord, partitionKeyIndex = this.#partitionKeyIndex(record.partitionKey)): number {
     const { partitionKey, explicitHashKey, data } = record;
     if (typeof partitionKey !== 'string') {
       throw new ValidationError(`partitionKey must be a string, got ${typeof partitionKey}`, {
@@ -311,7 +314,6 @@ export class AggregatedRecordBuilder {
       throw new ValidationError(`data must be a Uint8Array, got ${typeof data}`, { field: 'data', value: data });
     }
     let growth = 0;
-    let partitionKeyIndex = this.#partitionKeyIndex(partitionKey);
     if (partitionKeyIndex === -1) {
       partitionKeyIndex = this.#partitionKeyCount;
       const length = utf8Length(partitionKey);
