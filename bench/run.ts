@@ -175,10 +175,18 @@ async function main(): Promise<void> {
   }
 }
 
-/** The tree measured, so a report names what it measured; nothing when git is missing or this is no repository. */
+/**
+ * The tree measured, so a report names what it measured; nothing when git is missing or this is no repository.
+ * "-dirty" when anything but the reports themselves has uncommitted changes (a run rewrites them, so they
+ * are always changed after the first run).
+ */
 function gitCommit(): { commit?: string } {
   try {
-    return { commit: execFileSync('git', ['describe', '--always', '--dirty'], { encoding: 'utf8' }).trim() };
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const changed = execFileSync('git', ['status', '--porcelain', '--', '.', ':!docs/benchmarks.*'], {
+      encoding: 'utf8',
+    }).trim();
+    return { commit: changed === '' ? commit : `${commit}-dirty` };
   } catch {
     return {};
   }
