@@ -284,8 +284,12 @@ export class AggregatedRecordBuilder {
 
   /** Empties the builder for the next aggregate, keeping its limits and its allocated capacity. */
   reset(): void {
-    // Stale entries are harmless (see #partitionKeyIndex), but many distinct keys must not pile up.
-    if (this.#partitionKeyIndexes.size > MAX_KEPT_PARTITION_KEYS) this.#partitionKeyIndexes.clear();
+    // Stale entries are harmless (see #partitionKeyIndex) and pay off when the next aggregate meets the same
+    // keys; once they outnumber this aggregate's keys, the keys do not repeat much (a producer keeps one
+    // builder per shard, and unique keys per record are common): start over rather than keep them alive.
+    if (this.#partitionKeyIndexes.size > this.#partitionKeyCount + MAX_STALE_PARTITION_KEYS) {
+      this.#partitionKeyIndexes.clear();
+    }
     this.#partitionKeyCount = 0;
     if (this.#explicitHashKeys.length > 0) {
       this.#explicitHashKeyIndexesByInput.clear();
@@ -407,6 +411,5 @@ export class AggregatedRecordBuilder {
 
 const EMPTY = new Uint8Array(0);
 
-// Past this many distinct partition keys, reset() forgets the key index instead of keeping it for the next
-// aggregate: enough for any aggregate of small records, little memory.
-const MAX_KEPT_PARTITION_KEYS = 4096;
+// How many more keys than the finished aggregate had reset() lets the key index keep for the next one.
+const MAX_STALE_PARTITION_KEYS = 64;
