@@ -20,21 +20,33 @@ export interface BenchmarkRun {
   environment: { node: string; v8: string; platform: string; cpu: string; cores: number; memoryGiB: number };
   settings: BenchmarkSettings;
   command: string;
-  /** `git describe --always --dirty` of the tree measured, when git could tell. */
+  /** The commit measured (with "-dirty" for uncommitted changes besides the reports), when git could tell. */
   commit?: string;
   suites: readonly SuiteReport[];
 }
 
-const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-const decimal = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+/** How records/s are printed. */
+export const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+/** How MB/s and spreads are printed. */
+export const decimal = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
 const same = (r: BenchmarkResult, operation: string, input: string, implementation: string): boolean =>
   r.operation === operation && r.input === input && r.implementation === implementation;
 
+/** The row of one implementation doing one operation on one input, if it was measured. */
+export function findResult(
+  results: readonly BenchmarkResult[],
+  operation: string,
+  input: string,
+  implementation: string,
+): BenchmarkResult | undefined {
+  return results.find((r) => same(r, operation, input, implementation));
+}
+
 /** ours / baseline in records per second, when both rows were measured. */
 export function targetRatio(results: readonly BenchmarkResult[], target: BenchmarkTarget): number | undefined {
-  const ours = results.find((r) => same(r, target.operation, target.input, target.ours));
-  const baseline = results.find((r) => same(r, target.operation, target.input, target.baseline));
+  const ours = findResult(results, target.operation, target.input, target.ours);
+  const baseline = findResult(results, target.operation, target.input, target.baseline);
   return ours === undefined || baseline === undefined ? undefined : ours.recordsPerSecond / baseline.recordsPerSecond;
 }
 

@@ -13,22 +13,21 @@ import { parseArgs } from 'node:util';
 import { consumerSuite } from '../packages/consumer/test/bench/consumer-suite.js';
 import { codecSuite } from './codec.js';
 import { producerSuite } from './producer.js';
-import { type BenchmarkRun, renderBenchmarkReport, type SuiteReport } from './report-writer.js';
+import {
+  type BenchmarkRun,
+  decimal,
+  findResult,
+  integer,
+  renderBenchmarkReport,
+  type SuiteReport,
+  targetRatio,
+} from './report-writer.js';
 import type { BenchmarkResult, BenchmarkSettings, BenchmarkSuite, BenchmarkTarget } from './suite.js';
 
 /** Every suite `pnpm bench` knows. */
 const SUITES: readonly BenchmarkSuite[] = [codecSuite, producerSuite, consumerSuite];
 
-interface Environment {
-  node: string;
-  v8: string;
-  platform: string;
-  cpu: string;
-  cores: number;
-  memoryGiB: number;
-}
-
-function environment(): Environment {
+function environment(): BenchmarkRun['environment'] {
   const cpus = os.cpus();
   return {
     node: process.version,
@@ -38,19 +37,6 @@ function environment(): Environment {
     cores: cpus.length,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
   };
-}
-
-const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-const decimal = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
-
-function find(results: readonly BenchmarkResult[], operation: string, input: string, implementation: string) {
-  return results.find((r) => r.operation === operation && r.input === input && r.implementation === implementation);
-}
-
-function ratio(results: readonly BenchmarkResult[], target: BenchmarkTarget): number | undefined {
-  const ours = find(results, target.operation, target.input, target.ours);
-  const baseline = find(results, target.operation, target.input, target.baseline);
-  return ours === undefined || baseline === undefined ? undefined : ours.recordsPerSecond / baseline.recordsPerSecond;
 }
 
 function table(rows: readonly string[][]): string {
@@ -79,7 +65,7 @@ function report(
     const target = targets.find(
       (t) => t.operation === result.operation && t.input === result.input && t.ours === result.implementation,
     );
-    const r = target === undefined ? undefined : ratio(results, target);
+    const r = target === undefined ? undefined : targetRatio(results, target);
     rows.push([
       result.operation,
       result.input,
@@ -91,10 +77,11 @@ function report(
     ]);
   }
   const verdicts = targets.map((target) => {
-    const r = ratio(results, target);
+    const r = targetRatio(results, target);
     const met = r !== undefined && r >= target.atLeast;
-    const floor = target.floor && find(results, target.floor.operation, target.input, target.floor.implementation);
-    const baseline = find(results, target.operation, target.input, target.baseline);
+    const floor =
+      target.floor && findResult(results, target.floor.operation, target.input, target.floor.implementation);
+    const baseline = findResult(results, target.operation, target.input, target.baseline);
     const ceiling =
       floor && baseline ? `, at most ${(floor.recordsPerSecond / baseline.recordsPerSecond).toFixed(2)}× possible` : '';
     return `  ${met ? 'met ' : 'MISS'}  ${target.operation} ${target.input}: ${target.ours} / ${target.baseline} = ${r === undefined ? '?' : r.toFixed(2)}× (target ≥ ${target.atLeast}×${ceiling})`;
