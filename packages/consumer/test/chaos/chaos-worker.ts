@@ -5,9 +5,9 @@
  */
 import { createDynamoDBClient, createKinesisClient } from '@kinesis-kit/local-stack';
 import { KinesisConsumer } from '../../src/kinesis-consumer.js';
-import { silentLogger } from '../../src/logger.js';
 import { type ProcessRecordsInput, RecordProcessor } from '../../src/record-processor.js';
 import { env, print } from '../support/child-io.js';
+import { FAST } from '../support/fast-options.js';
 
 const worker = env('WORKER_ID');
 
@@ -24,7 +24,6 @@ class LoggingProcessor extends RecordProcessor {
   }
 }
 
-const failoverTimeMillis = Number(env('FAILOVER_TIME_MILLIS'));
 const kinesisClient = createKinesisClient({ endpoint: env('KINESIS_ENDPOINT') });
 const dynamoDBClient = createDynamoDBClient({ endpoint: env('DYNAMODB_ENDPOINT') });
 const consumer = new KinesisConsumer({
@@ -35,14 +34,8 @@ const consumer = new KinesisConsumer({
   kinesisClient,
   dynamoDBClient,
   initialPositionInStream: 'TRIM_HORIZON',
-  failoverTimeMillis,
-  idleTimeBetweenReadsInMillis: 200,
-  shardSyncIntervalMillis: 1_000,
-  parentShardPollIntervalMillis: 200,
-  leaseCleanupIntervalMillis: 500,
-  taskBackoffTimeMillis: 50,
-  logger: silentLogger,
-  metricsLevel: 'NONE',
+  ...FAST,
+  failoverTimeMillis: Number(env('FAILOVER_TIME_MILLIS')),
   handleSignals: true,
 });
 consumer.on('lease.acquired', ({ payload }) =>

@@ -11,21 +11,9 @@ import {
 import { inject } from 'vitest';
 import type { KinesisClientRecord } from '../../src/kinesis-client-record.js';
 import { KinesisConsumer } from '../../src/kinesis-consumer.js';
-import { silentLogger } from '../../src/logger.js';
 import type { KinesisConsumerOptions } from '../../src/options.js';
 import { type ProcessRecordsInput, RecordProcessor, type ShutdownRequestedInput } from '../../src/record-processor.js';
-
-/** Timers small enough for tests, large enough for two cores under load. */
-export const FAST: Partial<KinesisConsumerOptions> = {
-  failoverTimeMillis: 1_500,
-  idleTimeBetweenReadsInMillis: 200,
-  shardSyncIntervalMillis: 1_000,
-  parentShardPollIntervalMillis: 200,
-  leaseCleanupIntervalMillis: 500,
-  taskBackoffTimeMillis: 50,
-  logger: silentLogger,
-  metricsLevel: 'NONE',
-};
+import { FAST } from './fast-options.js';
 
 /** A delivered record, flattened for assertions. */
 export interface Delivered {

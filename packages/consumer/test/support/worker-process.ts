@@ -4,9 +4,9 @@
  */
 import { createDynamoDBClient, createKinesisClient } from '@kinesis-kit/local-stack';
 import { KinesisConsumer } from '../../src/kinesis-consumer.js';
-import { silentLogger } from '../../src/logger.js';
 import { type ProcessRecordsInput, RecordProcessor } from '../../src/record-processor.js';
 import { env, print } from './child-io.js';
+import { FAST } from './fast-options.js';
 
 const worker = env('WORKER_ID');
 
@@ -33,11 +33,8 @@ const consumer = new KinesisConsumer({
   kinesisClient,
   dynamoDBClient,
   initialPositionInStream: 'TRIM_HORIZON',
+  ...FAST,
   failoverTimeMillis: Number(env('FAILOVER_TIME_MILLIS')),
-  idleTimeBetweenReadsInMillis: 200,
-  shardSyncIntervalMillis: 1_000,
-  logger: silentLogger,
-  metricsLevel: 'NONE',
   handleSignals: true,
 });
 consumer.on('lease.acquired', ({ payload }) => {
