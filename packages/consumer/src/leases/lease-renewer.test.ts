@@ -135,6 +135,29 @@ describe('LeaseRenewer', () => {
   });
 });
 
+/** A coordinator with the test's failover time, 25 ms epsilon and no lease limits. */
+function newCoordinator(
+  store: LeaseStore,
+  workerIdentifier: string,
+  clock: ManualClock,
+  events: TypedEventEmitter<ConsumerEvents>,
+  onLeaseAcquired: (lease: Lease) => void = () => {},
+): LeaseCoordinator {
+  return new LeaseCoordinator({
+    store,
+    workerIdentifier,
+    failoverTimeMillis: FAILOVER,
+    epsilonMillis: 25,
+    maxLeasesForWorker: Number.POSITIVE_INFINITY,
+    maxLeasesToStealAtOneTime: 1,
+    enablePriorityLeaseAssignment: true,
+    clock,
+    events,
+    onLeaseAcquired,
+    onLeaseLost: () => {},
+  });
+}
+
 describe('LeaseCoordinator timers', () => {
   it('takes at once, renews every failover/3 − epsilon, takes every (failover + epsilon) × 2, and stops cleanly', async () => {
     const clock = new ManualClock(0);
@@ -147,19 +170,7 @@ describe('LeaseCoordinator timers', () => {
         seen.push(`${e.timestamp}:${e.type}`);
     });
     const acquired: string[] = [];
-    const coordinator = new LeaseCoordinator({
-      store,
-      workerIdentifier: 'me',
-      failoverTimeMillis: FAILOVER,
-      epsilonMillis: 25,
-      maxLeasesForWorker: Number.POSITIVE_INFINITY,
-      maxLeasesToStealAtOneTime: 1,
-      enablePriorityLeaseAssignment: true,
-      clock,
-      events,
-      onLeaseAcquired: (lease) => acquired.push(lease.leaseKey),
-      onLeaseLost: () => {},
-    });
+    const coordinator = newCoordinator(store, 'me', clock, events, (lease) => acquired.push(lease.leaseKey));
     expect(coordinator.renewIntervalMillis).toBe(3_308);
     expect(coordinator.takeIntervalMillis).toBe(20_050);
     await coordinator.start();
@@ -216,24 +227,10 @@ describe('exclusivity', () => {
       updateLeaseMetaInfo: (key, info) => cut(() => store.updateLeaseMetaInfo(key, info)),
       deleteLease: (key) => cut(() => store.deleteLease(key)),
     };
-    const coordinator = (workerIdentifier: string, s: LeaseStore) =>
-      new LeaseCoordinator({
-        store: s,
-        workerIdentifier,
-        failoverTimeMillis: FAILOVER,
-        epsilonMillis: 25,
-        maxLeasesForWorker: Number.POSITIVE_INFINITY,
-        maxLeasesToStealAtOneTime: 1,
-        enablePriorityLeaseAssignment: true,
-        clock,
-        events,
-        onLeaseAcquired: () => {},
-        onLeaseLost: () => {},
-      });
-    const a = coordinator('a', aStore);
+    const a = newCoordinator(aStore, 'a', clock, events);
     await a.start();
     await clock.advance(7_000);
-    const b = coordinator('b', store);
+    const b = newCoordinator(store, 'b', clock, events);
     await b.start();
     await clock.advance(5_000);
     partitioned = true;
