@@ -57,11 +57,6 @@ export class Aggregator {
     return this.#expiresAt;
   }
 
-  /** The open aggregate's user records, oldest first (for re-routing after a reshard). */
-  get records(): readonly UserRecord[] {
-    return this.#records.slice(0, this.#count);
-  }
-
   /**
    * Adds a user record. Every Kinesis record completed on the way (the full aggregate it did not fit in,
    * or the record itself when it cannot share one) is handed to `emit`, oldest first.

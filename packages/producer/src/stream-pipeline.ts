@@ -523,7 +523,7 @@ export class StreamPipeline {
       settledCount++;
       settledBytes += record.size;
       const history = record.history;
-      const delayMs = start - (history === undefined ? record.arrivedAt : history.lastAttemptEnd);
+      const delayMs = start - record.lastAttemptEnd;
       let attempts: readonly Attempt[];
       if (history === undefined) {
         if (delayMs !== sharedDelay) {
