@@ -1,9 +1,10 @@
 import { AbortError, type Clock, ShutdownError } from '@kinesis-kit/core';
-import { Checkpointer, type CheckpointWriter } from './checkpointer.js';
+import { Checkpointer } from './checkpointer.js';
 import type { ConsumerEventEmitter, ShardShutdownReason } from './events.js';
 import { ExtendedSequenceNumber } from './extended-sequence-number.js';
 import type { KinesisClientRecord } from './kinesis-client-record.js';
 import type { Lease } from './leases/lease.js';
+import type { LeaseHandle } from './leases/lease-handle.js';
 import type { LeaseStore } from './leases/lease-store.js';
 import type { Logger } from './logger.js';
 import type { ProcessRecordsErrorPolicy } from './options.js';
@@ -32,21 +33,22 @@ export interface ShardConsumerConfig {
 
 /** Options of a {@link ShardConsumer}; made by the {@link KinesisConsumer}. */
 export interface ShardConsumerOptions {
-  readonly lease: Lease;
+  /**
+   * This tenure of the shard's lease: checkpoints, child ids and the release go through it, and the consumer
+   * stops as soon as its `lost` signal aborts (a failed renewal or checkpoint, or the lease watchdog).
+   */
+  readonly lease: LeaseHandle;
   readonly streamName: string;
   readonly processor: RecordProcessor;
+  /** Where records come from: polling (GetRecords) today; anything else that implements the interface. */
   readonly fetcher: RecordsFetcher;
-  readonly store: Pick<LeaseStore, 'getLease' | 'updateLeaseMetaInfo'>;
-  readonly checkpointWriter: CheckpointWriter;
+  /** Reads the parents' leases while waiting on them. */
+  readonly store: Pick<LeaseStore, 'getLease'>;
   readonly createChildLeases: (
     parent: Lease,
     reported: readonly ChildShardInfo[] | undefined,
     signal: AbortSignal,
   ) => Promise<ChildLeasesResult>;
-  /** Tells the lease holder the child ids, so the next write of the lease carries them. */
-  readonly onChildShardIds: (childShardIds: readonly string[]) => void;
-  /** Hands the lease back (graceful shutdown). */
-  readonly releaseLease: () => Promise<boolean>;
   readonly config: ShardConsumerConfig;
   readonly events: ConsumerEventEmitter;
 }
@@ -72,9 +74,18 @@ export class ShardConsumer {
   #done: Promise<ShardShutdownReason> | undefined;
   #parentWake = new AbortController();
 
+  readonly #onLeaseLost = (): void => this.leaseLost();
+
   constructor(options: ShardConsumerOptions) {
     this.#o = options;
     this.shardId = options.lease.leaseKey;
+    if (options.lease.lost.aborted) this.leaseLost();
+    else options.lease.lost.addEventListener('abort', this.#onLeaseLost, { once: true });
+  }
+
+  /** The lease as it was when this tenure began. */
+  get #lease(): Lease {
+    return this.#o.lease.lease;
   }
 
   get state(): ShardConsumerState {
@@ -87,7 +98,10 @@ export class ShardConsumer {
     return this.#done;
   }
 
-  /** The lease is gone: stop at once (after the processor call in flight) and tell the processor. */
+  /**
+   * The lease is gone: stop at once (after the processor call in flight) and tell the processor. Called through
+   * the handle's `lost` signal; public for whoever else learns it first.
+   */
   leaseLost(): void {
     this.#reason = 'LEASE_LOST';
     this.#halt();
@@ -98,7 +112,7 @@ export class ShardConsumer {
    * child does not sit out `parentShardPollIntervalMillis` after every reshard.
    */
   parentFinished(parentShardId: string): void {
-    if (this.#state === 'WAITING_ON_PARENT_SHARDS' && this.#o.lease.parentShardIds.includes(parentShardId)) {
+    if (this.#state === 'WAITING_ON_PARENT_SHARDS' && this.#lease.parentShardIds.includes(parentShardId)) {
       this.#parentWake.abort();
     }
   }
@@ -117,7 +131,8 @@ export class ShardConsumer {
   }
 
   async #run(): Promise<ShardShutdownReason> {
-    const { events, config, lease } = this.#o;
+    const { events, config } = this.#o;
+    const lease = this.#lease;
     let ended = false;
     try {
       if (lease.checkpoint.isShardEnd) {
@@ -145,6 +160,7 @@ export class ShardConsumer {
     this.#state = 'SHUTTING_DOWN';
     await this.#finish(reason);
     this.#o.fetcher.stop();
+    this.#o.lease.lost.removeEventListener('abort', this.#onLeaseLost);
     this.#state = 'SHUTDOWN_COMPLETE';
     events.emit('shard.shutdown', { shardId: this.shardId, reason });
     return reason;
@@ -156,7 +172,7 @@ export class ShardConsumer {
     if (reason === 'REQUESTED') {
       if (canTell) await this.#call('shutdownRequested', () => this.#o.processor.shutdownRequested({ checkpointer }));
       if (this.#reason !== 'LEASE_LOST')
-        await this.#o.releaseLease().catch((error: unknown) => {
+        await this.#o.lease.release().catch((error: unknown) => {
           this.#o.events.emit('error', { operation: 'ReleaseLease', error, shardId: this.shardId });
         });
     }
@@ -166,7 +182,8 @@ export class ShardConsumer {
   }
 
   async #waitForParents(): Promise<void> {
-    const { store, events, config, lease } = this.#o;
+    const { store, events, config } = this.#o;
+    const lease = this.#lease;
     if (lease.parentShardIds.length === 0) return;
     let reported = false;
     let failures = 0;
@@ -192,14 +209,15 @@ export class ShardConsumer {
   }
 
   async #initialize(): Promise<void> {
-    const { events, config, lease, fetcher, processor, streamName } = this.#o;
+    const { events, config, fetcher, processor, streamName } = this.#o;
+    const lease = this.#lease;
     this.#state = 'INITIALIZING';
     this.#checkpointer = new Checkpointer({
       shardId: this.shardId,
       streamName,
       checkpoint: lease.checkpoint,
       ...(lease.pendingCheckpoint === undefined ? {} : { pendingCheckpoint: lease.pendingCheckpoint }),
-      writer: this.#o.checkpointWriter,
+      writer: { write: (state) => this.#o.lease.checkpoint(state) },
     });
     for (let attempt = 1; ; attempt++) {
       this.#throwIfStopped();
@@ -341,15 +359,14 @@ export class ShardConsumer {
   }
 
   async #ensureChildLeases(reported: readonly ChildShardInfo[] | undefined): Promise<readonly string[]> {
-    const { events, store, lease } = this.#o;
+    const { events } = this.#o;
     for (let attempt = 1; ; attempt++) {
       this.#throwIfStopped();
       try {
-        const result = await this.#o.createChildLeases(lease, reported, this.#stop.signal);
+        const result = await this.#o.createChildLeases(this.#lease, reported, this.#stop.signal);
         if (result.status === 'created') {
           if (result.childShardIds.length > 0) {
-            await store.updateLeaseMetaInfo(this.shardId, { childShardIds: result.childShardIds }, this.#stop.signal);
-            this.#o.onChildShardIds(result.childShardIds);
+            await this.#o.lease.recordChildren(result.childShardIds, this.#stop.signal);
           }
           return result.childShardIds;
         }

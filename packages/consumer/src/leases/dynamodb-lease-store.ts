@@ -203,8 +203,10 @@ export class DynamoDBLeaseStore implements LeaseStore {
   updateCheckpoint(lease: Lease, state: CheckpointState, signal?: AbortSignal): Promise<Lease | undefined> {
     const update = new UpdateBuilder()
       .set(LeaseAttribute.checkpoint, { S: state.checkpoint.sequenceNumber })
-      .set(LeaseAttribute.checkpointSubSequenceNumber, { N: String(state.checkpoint.subSequenceNumber) })
-      .set(LeaseAttribute.ownerSwitchesSinceCheckpoint, { N: '0' });
+      .set(LeaseAttribute.checkpointSubSequenceNumber, { N: String(state.checkpoint.subSequenceNumber) });
+    // Only a real checkpoint resets the owner-switch count; a prepared one leaves it, as the KCL's checkpointer.
+    const committed = state.pendingCheckpoint === undefined;
+    if (committed) update.set(LeaseAttribute.ownerSwitchesSinceCheckpoint, { N: '0' });
     if (state.pendingCheckpoint === undefined) {
       update
         .remove(LeaseAttribute.pendingCheckpoint)
@@ -230,7 +232,7 @@ export class DynamoDBLeaseStore implements LeaseStore {
       checkpoint: state.checkpoint,
       pendingCheckpoint: state.pendingCheckpoint,
       pendingCheckpointState: state.pendingCheckpoint === undefined ? undefined : state.pendingCheckpointState,
-      ownerSwitchesSinceCheckpoint: 0,
+      ownerSwitchesSinceCheckpoint: committed ? 0 : lease.ownerSwitchesSinceCheckpoint,
     });
   }
 
