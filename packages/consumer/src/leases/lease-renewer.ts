@@ -29,8 +29,8 @@ export interface LeaseRenewerOptions {
   readonly workerIdentifier: string;
   readonly failoverTimeMillis: number;
   /**
-   * A held lease counts as lost once its last successful write was sent more than `failoverTimeMillis` minus
-   * this long ago: the watchdog's check period, so a lease is given up before any peer can see it expire.
+   * A held lease counts as lost once its last successful write was sent `failoverTimeMillis` minus this long
+   * ago: the watchdog's check period, so a lease is given up before any peer can see it expire.
    * @defaultValue 0
    */
   readonly expiryMarginMillis?: number;
@@ -264,10 +264,13 @@ export class LeaseRenewer {
     const { store, clock, events } = this.#options;
     const notHeld = () =>
       new ShutdownError(`Cannot checkpoint ${leaseKey}: this worker no longer holds the lease`, { shardId: leaseKey });
-    if (this.#held.get(leaseKey)?.token !== token) throw notHeld();
+    const tenure = this.#held.get(leaseKey);
+    if (tenure?.token !== token) throw notHeld();
     const started = clock.now();
     try {
-      await this.#locked(leaseKey, 'UpdateLease', undefined, async (signal) => {
+      // Revoking the tenure (the watchdog, a failed renewal) abandons the write in flight: the processor hears
+      // at once that its lease is gone instead of waiting out the write's deadline.
+      await this.#locked(leaseKey, 'UpdateLease', tenure.revoke.signal, async (signal) => {
         const held = this.#held.get(leaseKey);
         if (held === undefined || held.token !== token) throw notHeld();
         const sentAt = clock.now();
@@ -283,6 +286,7 @@ export class LeaseRenewer {
       });
     } catch (error) {
       if (error instanceof ShutdownError) throw error;
+      if (tenure.revoke.signal.aborted) throw notHeld();
       // Not a verdict on ownership (that is a failed condition, above): the lease is still held. Handed back
       // at once, not retried here: a retry would keep the lease's renewal waiting behind it.
       const throttled = isThrottlingError(error);
@@ -305,7 +309,7 @@ export class LeaseRenewer {
   }
 
   #isExpired(held: HeldLease, now: number): boolean {
-    return now - held.lastRenewedAt > this.#lifetimeMillis;
+    return now - held.lastRenewedAt >= this.#lifetimeMillis;
   }
 
   #drop(leaseKey: string, reason: LeaseLostReason): void {
