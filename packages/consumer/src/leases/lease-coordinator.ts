@@ -63,6 +63,7 @@ export class LeaseCoordinator {
   readonly #renewController = new AbortController();
   readonly #takeController = new AbortController();
   #loops: Promise<void>[] = [];
+  readonly #renewRounds = new Set<Promise<void>>();
   /** The last taker round asked for; rounds run one after another, never side by side. */
   #takeQueue: Promise<void> = Promise.resolve();
   /** A round asked for that has not started yet: a further ask joins it. */
@@ -74,7 +75,7 @@ export class LeaseCoordinator {
     this.#renewer = new LeaseRenewer({
       ...options,
       expiryMarginMillis: watchdogIntervalMillis(failoverTimeMillis, epsilonMillis),
-      // One lease write may take up to one renew interval: a hung one delays the next round by at most that.
+      // A checkpoint or release may take up to one renew interval: a hung one delays the lease's renewal by at most that.
       callTimeoutMillis: renewIntervalMillis(failoverTimeMillis, epsilonMillis),
     });
     this.#taker = new LeaseTaker({
@@ -119,7 +120,13 @@ export class LeaseCoordinator {
     }
     const renewSignal = this.#renewController.signal;
     this.#loops = [
-      this.#fixedRate(this.renewIntervalMillis, renewSignal, 'RenewAllLeases', (s) => this.#renewer.renewLeases(s)),
+      // Not awaited: a round whose renewals are slow must not hold up the next (the renewer skips leases whose
+      // renewal is still in flight).
+      this.#fixedRate(this.renewIntervalMillis, renewSignal, 'RenewAllLeases', async (s) => {
+        const round = this.#guard('RenewAllLeases', s, (signal) => this.#renewer.renewLeases(signal));
+        this.#renewRounds.add(round);
+        void round.then(() => this.#renewRounds.delete(round));
+      }),
       this.#fixedRate(this.watchdogIntervalMillis, renewSignal, 'LeaseWatchdog', async () => {
         this.#renewer.expireOverdue();
       }),
@@ -146,6 +153,7 @@ export class LeaseCoordinator {
     this.#takeController.abort();
     this.#renewController.abort();
     await Promise.all([...this.#loops, this.#takeQueue]);
+    await Promise.all(this.#renewRounds);
     this.#renewer.clear();
   }
 

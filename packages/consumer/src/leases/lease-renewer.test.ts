@@ -130,7 +130,8 @@ describe('LeaseRenewer', () => {
       renewer.renewLeases(),
     ]);
     expect(lost).toEqual([]);
-    expect((await store.getLease('s-1'))?.leaseCounter).toBe(4);
+    // Take, one renewal, the checkpoint: the second round skips the lease, whose renewal is still in flight.
+    expect((await store.getLease('s-1'))?.leaseCounter).toBe(3);
   });
 });
 

@@ -35,8 +35,9 @@ export interface LeaseRenewerOptions {
    */
   readonly expiryMarginMillis?: number;
   /**
-   * Longest one lease write (renewal, checkpoint, release) may take, waiting for the lease's lock included.
-   * Well under the failover time, so one hung write never holds up renewals for long.
+   * Longest a checkpoint or release may take, waiting for the lease's lock included: well under the failover
+   * time, so one hung write never holds up the lease's renewal for long. (A renewal may take until the lease
+   * would expire locally: a slow renewal that gets through still counts from when it was sent.)
    * @defaultValue `failoverTimeMillis / 3`
    */
   readonly callTimeoutMillis?: number;
@@ -64,6 +65,8 @@ export class LeaseRenewer {
   readonly #options: LeaseRenewerOptions;
   readonly #held = new Map<string, Tenure>();
   readonly #locks = new Map<string, Promise<void>>();
+  /** Tenures with a renewal in flight: the next round leaves them alone. */
+  readonly #renewing = new Set<symbol>();
   readonly #callTimeoutMillis: number;
   readonly #lifetimeMillis: number;
 
@@ -153,9 +156,10 @@ export class LeaseRenewer {
   }
 
   /**
-   * Renews every held lease once, each on its own and within the call timeout, so one hung or throttled lease
-   * holds up neither the others nor the next round for longer than that. Leases that fail their condition or
-   * expired locally are dropped.
+   * Renews every held lease once, each on its own: a lease whose previous renewal is still in flight is skipped,
+   * so one hung or slow lease holds up neither the others nor the next round. A renewal is abandoned when it can
+   * no longer help, once the lease would be locally expired (and the watchdog gives it up). Leases that fail
+   * their condition or expired locally are dropped. Resolves when this round's renewals have settled.
    */
   async renewLeases(signal?: AbortSignal): Promise<void> {
     const { events, workerIdentifier, clock } = this.#options;
@@ -164,19 +168,27 @@ export class LeaseRenewer {
     let failed = false;
     await Promise.all(
       [...this.#held.entries()].map(async ([leaseKey, held]) => {
-        if (this.#isExpired(held, clock.now())) {
+        if (this.#renewing.has(held.token)) return;
+        const now = clock.now();
+        if (this.#isExpired(held, now)) {
           // Renewing now could resurrect a lease a peer already considers free: give it up instead.
           lost++;
           this.#drop(leaseKey, 'expired');
           return;
         }
+        this.#renewing.add(held.token);
         try {
-          const outcome = await this.#locked(leaseKey, 'RenewLease', signal, (s) => this.#renew(leaseKey, held, s));
+          const deadline = held.lastRenewedAt + this.#lifetimeMillis - now;
+          const outcome = await this.#locked(leaseKey, 'RenewLease', signal, deadline, (s) =>
+            this.#renew(leaseKey, held, s),
+          );
           if (outcome === 'lost') lost++;
         } catch (error) {
           // Not a verdict on ownership: keep the lease; if this goes on, the watchdog gives it up.
           failed = true;
           if (!signal?.aborted) events.emit('error', { operation: 'RenewLease', error, shardId: leaseKey });
+        } finally {
+          this.#renewing.delete(held.token);
         }
       }),
     );
@@ -237,7 +249,7 @@ export class LeaseRenewer {
     if (held === undefined || held.token !== token) return Promise.resolve(false);
     // Not held from now on: no renewal or checkpoint may follow a release, even if the write fails.
     this.#held.delete(leaseKey);
-    return this.#locked(leaseKey, 'ReleaseLease', undefined, async (signal) => {
+    return this.#locked(leaseKey, 'ReleaseLease', undefined, this.#callTimeoutMillis, async (signal) => {
       const released = (await this.#options.store.releaseLease(held.lease, signal)) !== undefined;
       if (released) {
         this.#options.events.emit('lease.released', { leaseKey, workerIdentifier: this.#options.workerIdentifier });
@@ -270,7 +282,7 @@ export class LeaseRenewer {
     try {
       // Revoking the tenure (the watchdog, a failed renewal) abandons the write in flight: the processor hears
       // at once that its lease is gone instead of waiting out the write's deadline.
-      await this.#locked(leaseKey, 'UpdateLease', tenure.revoke.signal, async (signal) => {
+      await this.#locked(leaseKey, 'UpdateLease', tenure.revoke.signal, this.#callTimeoutMillis, async (signal) => {
         const held = this.#held.get(leaseKey);
         if (held === undefined || held.token !== token) throw notHeld();
         const sentAt = clock.now();
@@ -323,7 +335,7 @@ export class LeaseRenewer {
   }
 
   /**
-   * Runs one write of a lease after the writes queued before it, all within the call timeout counted from now
+   * Runs one write of a lease after the writes queued before it, all within `timeoutMs` counted from now
    * (waiting included). The lock is let go when the write settles or its deadline passes, whichever is first:
    * a write that hangs past its deadline (a client that ignores the abort) cannot hold the lease's lock.
    */
@@ -331,6 +343,7 @@ export class LeaseRenewer {
     leaseKey: string,
     operation: string,
     signal: AbortSignal | undefined,
+    timeoutMs: number,
     write: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     const previous = this.#locks.get(leaseKey) ?? Promise.resolve();
@@ -340,7 +353,7 @@ export class LeaseRenewer {
         if (s.aborted) throw s.reason;
         return write(s);
       },
-      { operation, timeoutMs: this.#callTimeoutMillis, clock: this.#options.clock, signal },
+      { operation, timeoutMs: Math.max(1, timeoutMs), clock: this.#options.clock, signal },
     );
     const tail = Promise.allSettled([previous, run]).then(() => undefined);
     this.#locks.set(leaseKey, tail);
