@@ -102,7 +102,8 @@ export type ConsumerEvents = {
     readonly shardId: string;
     readonly records: number;
     readonly bytes: number;
-    readonly millisBehindLatest: number;
+    /** `undefined` when the service did not report it. */
+    readonly millisBehindLatest: number | undefined;
     readonly durationMs: number;
     readonly success: boolean;
   };

@@ -172,6 +172,7 @@ export class KinesisConsumer {
         client: this.#kinesis,
         maxRecords: resolved.maxRecords,
         idleTimeBetweenReadsInMillis: resolved.idleTimeBetweenReadsInMillis,
+        catchUpTimeBetweenReadsInMillis: resolved.catchUpTimeBetweenReadsInMillis,
         requestTimeoutMillis: resolved.kinesisRequestTimeout,
         initialTimestamp,
         clock,

@@ -153,6 +153,25 @@ describe('ShardConsumer', () => {
     expect(consumer.state).toBe('SHUTDOWN_COMPLETE');
   });
 
+  it('passes millisBehindLatest through as the fetcher reported it: unknown stays undefined, not 0', async () => {
+    const lags: (number | undefined)[] = [];
+    const processor = new (class extends Log {
+      override async processRecords(input: ProcessRecordsInput): Promise<void> {
+        lags.push(input.millisBehindLatest);
+        await super.processRecords(input);
+      }
+    })();
+    const { consumer } = setup({
+      processor,
+      batches: [
+        { ...batch([rec('1')]), millisBehindLatest: undefined },
+        { ...batch([rec('2')], true), millisBehindLatest: 7 },
+      ],
+    });
+    await consumer.start();
+    expect(lags).toEqual([undefined, 7]);
+  });
+
   it("reports loudly and retries when shardEnded doesn't checkpoint", async () => {
     const processor = new Log({ checkpointAtEnd: false });
     const { consumer, seen, clock } = setup({ processor, batches: [batch([rec('1')], true)] });

@@ -264,7 +264,7 @@ export class ShardConsumer {
       const last = records.at(-1);
       if (last !== undefined) checkpointer.advanceLargestPermitted(positionOf(last));
       if (records.length > 0 || config.callProcessRecordsEvenForEmptyRecordList) {
-        await this.#deliver(records, batch.millisBehindLatest ?? 0, checkpointer);
+        await this.#deliver(records, batch.millisBehindLatest, checkpointer);
       }
       if (batch.isAtShardEnd) return { childShards: batch.childShards };
     }
@@ -272,7 +272,7 @@ export class ShardConsumer {
 
   async #deliver(
     records: readonly KinesisClientRecord[],
-    millisBehindLatest: number,
+    millisBehindLatest: number | undefined,
     checkpointer: Checkpointer,
   ): Promise<void> {
     const { processor, events, config } = this.#o;
