@@ -358,7 +358,7 @@ export class KinesisConsumer {
     const consumer = new ShardConsumer({
       lease,
       streamName: o.streamName,
-      processor: o.processorFactory(),
+      createProcessor: () => o.processorFactory(),
       fetcher: this.#fetcherFactory({ streamName: o.streamName, shardId: lease.leaseKey, hashKeyRange }),
       store: this.#store,
       checkpointWriter: this.#coordinator.checkpointWriter(lease.leaseKey, token),
