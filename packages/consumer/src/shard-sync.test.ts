@@ -2,7 +2,9 @@ import type { Shard } from '@aws-sdk/client-kinesis';
 import { type HashKeyRange, ManualClock, ShardMap, TypedEventEmitter } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
 import type { ConsumerEvents } from './events.js';
+import { ExtendedSequenceNumber } from './extended-sequence-number.js';
 import { InMemoryLeaseStore } from './leases/in-memory-lease-store.js';
+import { newLease } from './leases/lease.js';
 import type { InitialPositionInStream } from './options.js';
 import { computeLeasesAtTimestamp, computeLeasesToCreate, hashRangeGaps, ShardSyncer } from './shard-sync.js';
 
@@ -75,6 +77,21 @@ describe('computeLeasesToCreate', () => {
   ])('%s', (_name, leases, position, expected) => {
     expect(plan(leases, position)).toEqual(expected);
   });
+
+  it.each<[string, InitialPositionInStream, string[]]>([
+    // Shard 0 is past retention (no longer listed) but its lease is still there, checkpointed inside it.
+    ['LATEST', 'LATEST', ['1@LATEST', '3@TRIM_HORIZON']],
+    ['TRIM_HORIZON', 'TRIM_HORIZON', ['1@TRIM_HORIZON', '3@TRIM_HORIZON']],
+  ])(
+    'a leased parent past retention still counts as an ancestor (%s): its children wait for its end',
+    (_n, position, expected) => {
+      const listed = resharded.filter((s) => s.shardId !== 'shardId-000000000000');
+      const planned = computeLeasesToCreate(listed, new Set(['shardId-000000000000']), position).map(
+        (l) => `${Number(l.leaseKey.slice(8))}@${l.checkpoint.sequenceNumber}`,
+      );
+      expect(planned).toEqual(expected);
+    },
+  );
 
   it('keeps hash ranges and parents on the planned leases', () => {
     const [first] = computeLeasesToCreate(resharded, new Set(), 'LATEST');
@@ -190,5 +207,42 @@ describe('ShardSyncer.syncShards AT_TIMESTAMP', () => {
     expect(await syncer.syncShards()).toBe(2);
     expect(inputs).toHaveLength(2);
     expect(await leases()).toEqual(['0@AT_TIMESTAMP', '1@AT_TIMESTAMP']);
+  });
+});
+
+describe('ShardSyncer.createChildLeases of a shard past retention', () => {
+  function syncer(shards: Shard[]) {
+    const clock = new ManualClock(0);
+    const store = new InMemoryLeaseStore();
+    const kinesis = { send: async () => ({ Shards: shards, $metadata: {} }) };
+    return new ShardSyncer({
+      kinesis: kinesis as unknown as ConstructorParameters<typeof ShardSyncer>[0]['kinesis'],
+      store,
+      streamName: 's',
+      initialPositionInStream: 'TRIM_HORIZON',
+      clock,
+      events: new TypedEventEmitter<ConsumerEvents>({ clock }),
+    });
+  }
+  const gone = newLease({ leaseKey: 'shardId-000000000000', checkpoint: new ExtendedSequenceNumber('42') });
+
+  it('finds its children by the parent id they still carry', async () => {
+    const result = await syncer([shard(2, [0n, Q], [0]), shard(3, [Q + 1n, H], [0])]).createChildLeases(
+      gone,
+      undefined,
+    );
+    expect(result).toEqual({ status: 'created', childShardIds: ['shardId-000000000002', 'shardId-000000000003'] });
+  });
+
+  it('with no child listed either, ends with none instead of deferring forever', async () => {
+    expect(await syncer([shard(7, [0n, MAX])]).createChildLeases(gone, undefined)).toEqual({
+      status: 'created',
+      childShardIds: [],
+    });
+  });
+
+  it('a listed parent whose children are not listed yet is deferred (a listing that lags)', async () => {
+    const result = await syncer([shard(0, [0n, MAX], [], true)]).createChildLeases(gone, undefined);
+    expect(result.status).toBe('deferred');
   });
 });

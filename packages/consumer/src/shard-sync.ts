@@ -1,4 +1,4 @@
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   type Clock,
   callWithTimeout,
@@ -51,11 +51,15 @@ export function computeLeasesToCreate(
     shard.parentShardIds.map((id) => byId.get(id)).filter((s): s is ShardInfo => s !== undefined);
 
   // Whether some ancestor (not the shard itself) has a lease: then the shard's lease comes at that ancestor's end.
+  // A leased parent counts even when the listing no longer has it (past retention): it ends at once, and its
+  // children get their leases then, at TRIM_HORIZON. (The KCL only counts listed parents, so after an outage
+  // longer than retention it would lease those children at LATEST and skip what they took in meanwhile.)
   const hasLeasedAncestor = (shard: ShardInfo): boolean => {
     const memo = leasedAncestorMemo.get(shard.shardId);
     if (memo !== undefined) return memo;
     leasedAncestorMemo.set(shard.shardId, false); // guards against a cyclic listing
-    const result = parentsInMap(shard).some((p) => leaseKeys.has(p.shardId) || hasLeasedAncestor(p));
+    const result =
+      shard.parentShardIds.some((id) => leaseKeys.has(id)) || parentsInMap(shard).some((p) => hasLeasedAncestor(p));
     leasedAncestorMemo.set(shard.shardId, result);
     return result;
   };
@@ -68,7 +72,7 @@ export function computeLeasesToCreate(
     if (leaseKeys.has(shard.shardId) || planned.has(shard.shardId)) return;
     const parents = parentsInMap(shard);
     const descendant = hasLeasedAncestor(shard);
-    if (parents.length === 0 || (!descendant && position === 'LATEST')) {
+    if (!descendant && (parents.length === 0 || position === 'LATEST')) {
       plan(shard, initial);
       return;
     }
@@ -251,6 +255,11 @@ export class ShardSyncer {
           ? []
           : [{ shardId: id, parentShardIds: shard.parentShardIds, hashKeyRange: rangeOf(shard) }];
       });
+      // Gone from the stream (past retention, or a re-created stream) and named by no listed shard: there is
+      // nothing to follow, and waiting would hold the lease forever. (A listing that lags still lists the
+      // parent itself, which existed before any child.)
+      if (children.length === 0 && map.shard(parent.leaseKey) === undefined)
+        return { status: 'created', childShardIds: [] };
     }
     if (children.length === 0)
       return { status: 'deferred', reason: `no child shards of ${parent.leaseKey} are listed yet` };
@@ -278,6 +287,33 @@ export class ShardSyncer {
       );
     }
     return { status: 'created', childShardIds: children.map((c) => c.shardId).sort(compareShardIds) };
+  }
+
+  /**
+   * Whether the shard still exists: false when GetShardIterator answers ResourceNotFound (past retention, or
+   * the stream was deleted), as the KCL's lease cleanup asks. Other failures reject.
+   */
+  async shardExists(shardId: string, signal?: AbortSignal): Promise<boolean> {
+    const { kinesis, streamName, clock } = this.#o;
+    try {
+      await callWithTimeout(
+        (abortSignal) =>
+          kinesis.send(
+            new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'LATEST' }),
+            { abortSignal },
+          ),
+        {
+          operation: 'GetShardIterator',
+          timeoutMs: this.#o.requestTimeoutMillis ?? DEFAULT_KINESIS_REQUEST_TIMEOUT,
+          clock,
+          signal,
+        },
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ResourceNotFoundException') return false;
+      throw error;
+    }
   }
 
   async #listShards(signal: AbortSignal | undefined, include: ShardScope): Promise<ShardMap> {
