@@ -125,7 +125,9 @@ export function computeLeasesAtTimestamp(shards: readonly ShardInfo[]): NewLease
  * these before creating leases from it: a hole means part of the stream would never be read.
  */
 export function hashRangeGaps(shards: readonly HashKeyRange[]): HashKeyRange[] {
-  const byStart = [...shards].sort((a, b) => (a.startingHashKey < b.startingHashKey ? -1 : 1));
+  const byStart = [...shards].sort((a, b) =>
+    a.startingHashKey < b.startingHashKey ? -1 : a.startingHashKey > b.startingHashKey ? 1 : 0,
+  );
   const gaps: HashKeyRange[] = [];
   let next = 0n;
   for (const shard of byStart) {
