@@ -191,9 +191,32 @@ describe('ShardSyncer.syncShards AT_TIMESTAMP', () => {
     expect(await syncer.syncShards()).toBe(3);
     expect(inputs[0]).toMatchObject({ ShardFilter: { Type: 'AT_TIMESTAMP', Timestamp: at } });
     expect(await leases()).toEqual(['1@AT_TIMESTAMP', '2@AT_TIMESTAMP', '3@AT_TIMESTAMP']);
-    // Once the table has leases, later syncs list everything (children come at their parents' end).
+    // A later sync before any lease moved asks the same question and gets the same answer: nothing new.
     expect(await syncer.syncShards()).toBe(0);
-    expect(inputs[1]).not.toHaveProperty('ShardFilter');
+  });
+
+  it('a second worker arriving part-way through the first sync (all leases still AT_TIMESTAMP) finishes the same plan', async () => {
+    const { syncer, store, inputs, leases } = setup([
+      shard(1, [H + 1n, MAX], [], true),
+      shard(2, [0n, Q], [0]),
+      shard(3, [Q + 1n, H], [0], true),
+    ]);
+    await store.createLeaseIfNotExists(
+      newLease({ leaseKey: 'shardId-000000000001', checkpoint: ExtendedSequenceNumber.AT_TIMESTAMP }),
+    );
+    expect(await syncer.syncShards()).toBe(2);
+    expect(inputs[0]).toMatchObject({ ShardFilter: { Type: 'AT_TIMESTAMP' } });
+    expect(await leases()).toEqual(['1@AT_TIMESTAMP', '2@AT_TIMESTAMP', '3@AT_TIMESTAMP']);
+  });
+
+  it('once a lease has moved past AT_TIMESTAMP, lists everything (a hole then is no reason to fail)', async () => {
+    const { syncer, store, inputs } = setup([shard(2, [0n, Q], [0])]);
+    await store.createLeaseIfNotExists(
+      newLease({ leaseKey: 'shardId-000000000002', checkpoint: new ExtendedSequenceNumber('7') }),
+    );
+    await syncer.syncShards();
+    expect(inputs).toHaveLength(1);
+    expect(inputs[0]).not.toHaveProperty('ShardFilter');
   });
 
   it('refuses a filtered listing with a hole (KCL) and creates nothing', async () => {

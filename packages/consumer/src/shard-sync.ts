@@ -179,9 +179,10 @@ export class ShardSyncer {
   }
 
   /**
-   * Lists shards and creates missing leases. Resolves with the number created. On an empty lease table with
-   * an `AT_TIMESTAMP` initial position the listing is filtered to the shards open at the timestamp, as the
-   * KCL does ({@link computeLeasesAtTimestamp}); otherwise every shard is listed ({@link computeLeasesToCreate}).
+   * Lists shards and creates missing leases. Resolves with the number created. With an `AT_TIMESTAMP` initial
+   * position and an empty lease table (or one whose leases all still read `AT_TIMESTAMP`: another worker's
+   * first sync part-way) the listing is filtered to the shards open at the timestamp, as the KCL does
+   * ({@link computeLeasesAtTimestamp}); otherwise every shard is listed ({@link computeLeasesToCreate}).
    * @throws a retriable `KinesisKitError` `SHARD_LISTING_INCOMPLETE` when a filtered listing leaves hash keys
    * uncovered (the next sync tries again).
    */
@@ -194,21 +195,27 @@ export class ShardSyncer {
     try {
       const leases = await store.listLeases(signal);
       let plan: NewLeaseInit[] | undefined;
-      if (leases.length === 0 && typeof position === 'object') {
+      // Not only an empty table: another worker's first sync may be part-way through (workers of a new
+      // application start together). While no lease has moved past AT_TIMESTAMP, finishing that same plan is
+      // right; the full-listing plan would lease the oldest ancestors and bring back what this one avoids.
+      const untouched = leases.every((l) => l.checkpoint.equals(ExtendedSequenceNumber.AT_TIMESTAMP));
+      if (untouched && typeof position === 'object') {
         const atTimestamp = await this.#listShards(signal, { atTimestamp: position.timestamp });
         shards = atTimestamp.shards.length;
         // None open then: every shard the stream still has began after the timestamp, so the full-listing plan
         // below (oldest shards at AT_TIMESTAMP, children at TRIM_HORIZON) reads nothing older.
         if (shards > 0) {
           const gaps = hashRangeGaps(atTimestamp.shards);
-          if (gaps.length > 0) {
+          // With leases already there (say a parent open at the timestamp but gone past retention since, while
+          // idle), the full-listing plan below is the way on; only a first sync must not start from a hole.
+          if (gaps.length > 0 && leases.length === 0) {
             throw new KinesisKitError(
               'SHARD_LISTING_INCOMPLETE',
               `The shards open at ${position.timestamp.toISOString()} leave ${gaps.length} hash key range(s) uncovered; syncing again later`,
               { retriable: true, streamName: this.#o.streamName },
             );
           }
-          plan = computeLeasesAtTimestamp(atTimestamp.shards);
+          if (gaps.length === 0) plan = computeLeasesAtTimestamp(atTimestamp.shards);
         }
       }
       const map = plan === undefined ? await this.#listShards(signal, 'all') : undefined;
