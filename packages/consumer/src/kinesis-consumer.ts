@@ -13,7 +13,8 @@ import {
 } from '@kinesis-kit/core';
 import type { ConsumerEvents, LeaseLostReason } from './events.js';
 import { DynamoDBLeaseStore } from './leases/dynamodb-lease-store.js';
-import { hasLeaseStarted, type Lease } from './leases/lease.js';
+import type { Lease } from './leases/lease.js';
+import { LeaseCleanup } from './leases/lease-cleanup.js';
 import { LeaseCoordinator } from './leases/lease-coordinator.js';
 import type { LeaseStore } from './leases/lease-store.js';
 import { CloudWatchMetricsPublisher } from './metrics/cloudwatch-metrics-publisher.js';
@@ -55,6 +56,7 @@ export class KinesisConsumer {
   readonly #store: LeaseStore;
   readonly #syncer: ShardSyncer;
   readonly #coordinator: LeaseCoordinator;
+  readonly #cleanup: LeaseCleanup;
   readonly #fetcherFactory: RecordsFetcherFactory;
   readonly #metrics: CloudWatchMetricsPublisher | undefined;
   readonly #shards = new Map<string, RunningShard>();
@@ -126,6 +128,21 @@ export class KinesisConsumer {
       onLeaseAcquired: (lease, token) => this.#onLeaseAcquired(lease, token),
       onLeaseLost: (leaseKey, reason) => this.#onLeaseLost(leaseKey, reason),
     });
+    this.#cleanup = new LeaseCleanup({
+      store: this.#store,
+      heldLeases: () => this.#coordinator.heldLeases(),
+      isProcessing: (leaseKey) => this.#shards.has(leaseKey),
+      forget: (leaseKey) => this.#coordinator.renewer.remove(leaseKey),
+      listing: () => {
+        const map = this.#syncer.shardMap;
+        return map === undefined
+          ? undefined
+          : { has: (id) => map.shard(id) !== undefined, childrenOf: (id) => map.childrenOf(id) };
+      },
+      shardExists: (shardId, signal) => this.#syncer.shardExists(shardId, signal),
+      cleanupLeasesUponShardCompletion: resolved.cleanupLeasesUponShardCompletion,
+      events: this.#events,
+    });
     // Events are the primary report; these go to the log too, so nobody misses them without listening.
     this.#events.on('error', ({ payload }) => {
       resolved.logger.warn(`${payload.operation} failed; it will be retried`, {
@@ -172,6 +189,7 @@ export class KinesisConsumer {
         client: this.#kinesis,
         maxRecords: resolved.maxRecords,
         idleTimeBetweenReadsInMillis: resolved.idleTimeBetweenReadsInMillis,
+        catchUpTimeBetweenReadsInMillis: resolved.catchUpTimeBetweenReadsInMillis,
         requestTimeoutMillis: resolved.kinesisRequestTimeout,
         initialTimestamp,
         clock,
@@ -271,7 +289,9 @@ export class KinesisConsumer {
       this.#every(shardSyncIntervalMillis, 'ShardSyncTask', async (s) => {
         await this.#syncer.syncShards(s);
       }),
-      this.#every(leaseCleanupIntervalMillis, 'LeaseCleanup', (s) => this.#cleanupLeases(s)),
+      this.#every(leaseCleanupIntervalMillis, 'LeaseCleanup', async (s) => {
+        await this.#cleanup.run(s);
+      }),
     );
     if (handleSignals) {
       this.#signalHandler = () => {
@@ -357,7 +377,7 @@ export class KinesisConsumer {
     const consumer = new ShardConsumer({
       lease,
       streamName: o.streamName,
-      processor: o.processorFactory(),
+      createProcessor: () => o.processorFactory(),
       fetcher: this.#fetcherFactory({ streamName: o.streamName, shardId: lease.leaseKey, hashKeyRange }),
       store: this.#store,
       checkpointWriter: this.#coordinator.checkpointWriter(lease.leaseKey, token),
@@ -392,33 +412,6 @@ export class KinesisConsumer {
     return range === undefined
       ? undefined
       : { startingHashKey: String(range.startingHashKey), endingHashKey: String(range.endingHashKey) };
-  }
-
-  /**
-   * Deletes held leases of finished shards once every child lease exists and has started and this lease's
-   * own parents are gone (the KCL's cleanup rule), so a restart never re-reads a finished shard.
-   */
-  async #cleanupLeases(signal: AbortSignal): Promise<void> {
-    if (!this.options.cleanupLeasesUponShardCompletion) return;
-    for (const lease of this.#coordinator.heldLeases()) {
-      if (!lease.checkpoint.isShardEnd || this.#shards.has(lease.leaseKey)) continue;
-      const current = await this.#store.getLease(lease.leaseKey, signal);
-      if (current === undefined) continue;
-      const children = current.childShardIds.length > 0 ? current.childShardIds : lease.childShardIds;
-      if (children.length === 0) continue;
-      let ready = true;
-      for (const child of children) {
-        const childLease = await this.#store.getLease(child, signal);
-        if (childLease === undefined || !hasLeaseStarted(childLease)) ready = false;
-      }
-      for (const parent of current.parentShardIds) {
-        if ((await this.#store.getLease(parent, signal)) !== undefined) ready = false;
-      }
-      if (!ready) continue;
-      this.#coordinator.renewer.remove(lease.leaseKey);
-      await this.#store.deleteLease(lease.leaseKey, signal);
-      this.#events.emit('lease.deleted', { leaseKey: lease.leaseKey });
-    }
   }
 
   /** Whether `work` settled within `ms`; the timer is cleared either way. */

@@ -203,8 +203,10 @@ export class DynamoDBLeaseStore implements LeaseStore {
   updateCheckpoint(lease: Lease, state: CheckpointState, signal?: AbortSignal): Promise<Lease | undefined> {
     const update = new UpdateBuilder()
       .set(LeaseAttribute.checkpoint, { S: state.checkpoint.sequenceNumber })
-      .set(LeaseAttribute.checkpointSubSequenceNumber, { N: String(state.checkpoint.subSequenceNumber) })
-      .set(LeaseAttribute.ownerSwitchesSinceCheckpoint, { N: '0' });
+      .set(LeaseAttribute.checkpointSubSequenceNumber, { N: String(state.checkpoint.subSequenceNumber) });
+    // Only a full checkpoint resets the owner-switch count; a prepared one (pending set) leaves it, as the KCL.
+    const full = state.pendingCheckpoint === undefined;
+    if (full) update.set(LeaseAttribute.ownerSwitchesSinceCheckpoint, { N: '0' });
     if (state.pendingCheckpoint === undefined) {
       update
         .remove(LeaseAttribute.pendingCheckpoint)
@@ -230,7 +232,7 @@ export class DynamoDBLeaseStore implements LeaseStore {
       checkpoint: state.checkpoint,
       pendingCheckpoint: state.pendingCheckpoint,
       pendingCheckpointState: state.pendingCheckpoint === undefined ? undefined : state.pendingCheckpointState,
-      ownerSwitchesSinceCheckpoint: 0,
+      ownerSwitchesSinceCheckpoint: full ? 0 : lease.ownerSwitchesSinceCheckpoint,
     });
   }
 

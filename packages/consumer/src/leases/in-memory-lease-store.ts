@@ -55,7 +55,8 @@ export class InMemoryLeaseStore implements LeaseStore {
       checkpoint: state.checkpoint,
       pendingCheckpoint: state.pendingCheckpoint,
       pendingCheckpointState: state.pendingCheckpoint === undefined ? undefined : state.pendingCheckpointState,
-      ownerSwitchesSinceCheckpoint: 0,
+      // Only a full checkpoint resets the owner-switch count; a prepared one leaves it, as the KCL.
+      ownerSwitchesSinceCheckpoint: state.pendingCheckpoint === undefined ? 0 : current.ownerSwitchesSinceCheckpoint,
     }));
   }
 

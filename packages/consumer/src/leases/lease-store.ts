@@ -27,7 +27,10 @@ export interface LeaseStore {
   takeLease(lease: Lease, owner: string, signal?: AbortSignal): Promise<Lease | undefined>;
   /** Removes the owner and bumps the counter, leaving the lease free for any worker at once. */
   releaseLease(lease: Lease, signal?: AbortSignal): Promise<Lease | undefined>;
-  /** Writes checkpoint fields, resets the owner-switch count and bumps the counter. */
+  /**
+   * Writes checkpoint fields and bumps the counter; a full checkpoint (no `pendingCheckpoint`) also resets the
+   * owner-switch count, a prepared one leaves it (the KCL's `prepareCheckpoint`).
+   */
   updateCheckpoint(lease: Lease, state: CheckpointState, signal?: AbortSignal): Promise<Lease | undefined>;
   /** Writes child shard ids or hash range if the lease exists; no counter check, no bump. */
   updateLeaseMetaInfo(leaseKey: string, info: LeaseMetaInfo, signal?: AbortSignal): Promise<boolean>;

@@ -107,7 +107,7 @@ export async function dispatchOurs(
   const consumer = new ShardConsumer({
     lease: newLease({ leaseKey: 'shardId-000000000000', checkpoint: ExtendedSequenceNumber.TRIM_HORIZON }),
     streamName: 'bench',
-    processor,
+    createProcessor: () => processor,
     fetcher: new PollingFetcher({
       client,
       streamName: 'bench',
