@@ -76,6 +76,14 @@ export const DEFAULT_MAX_PROCESS_RECORDS_ATTEMPTS = 3;
  */
 export const MIN_TIME_BETWEEN_GET_RECORDS_MILLIS = 200;
 
+/**
+ * Calls of the processor factory for one lease before the lease is released: the KCL retries a throwing
+ * factory forever while holding the lease; five attempts with backoff from `taskBackoffTimeMillis` (about
+ * 0.5 + 1 + 2 + 4 s at most, with jitter, at the default 500 ms) ride out a passing failure (a connection
+ * pool not ready yet) and then hand the shard to a worker that may be able to process it.
+ */
+export const MAX_PROCESSOR_CREATION_ATTEMPTS = 5;
+
 /** Lowest accepted `failoverTimeMillis`: the renew interval (failover/3 − epsilon) must stay positive. */
 export const MIN_FAILOVER_TIME_MILLIS = 100;
 

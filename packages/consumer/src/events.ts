@@ -1,4 +1,5 @@
 import type { TypedEventEmitter } from '@kinesis-kit/core';
+import type { LeaseCleanupReason } from './leases/lease-cleanup.js';
 
 /** Why a lease stopped being held. */
 export type LeaseLostReason =
@@ -64,7 +65,8 @@ export type ConsumerEvents = {
     readonly checkpoint: string;
     readonly parentShardIds: readonly string[];
   };
-  'lease.deleted': { readonly leaseKey: string };
+  /** A lease was deleted: its shard was `completed` (children started) or is `garbage` (gone from the stream). */
+  'lease.deleted': { readonly leaseKey: string; readonly reason: LeaseCleanupReason };
   'shardSync.completed': {
     readonly shards: number;
     readonly leasesCreated: number;
@@ -102,7 +104,8 @@ export type ConsumerEvents = {
     readonly shardId: string;
     readonly records: number;
     readonly bytes: number;
-    readonly millisBehindLatest: number;
+    /** `undefined` when the service did not report it. */
+    readonly millisBehindLatest: number | undefined;
     readonly durationMs: number;
     readonly success: boolean;
   };

@@ -14,6 +14,7 @@ export * from './kinesis-consumer.js';
 export * from './leases/dynamodb-lease-store.js';
 export * from './leases/in-memory-lease-store.js';
 export * from './leases/lease.js';
+export * from './leases/lease-cleanup.js';
 export * from './leases/lease-coordinator.js';
 export * from './leases/lease-handle.js';
 export * from './leases/lease-renewer.js';

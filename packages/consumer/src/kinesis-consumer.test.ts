@@ -155,6 +155,63 @@ describe('KinesisConsumer (scheduler, with an in-memory lease store and a manual
     expect(clock.sleeperCount).toBe(0);
   });
 
+  it('retries a processor factory that throws (an error event each time) instead of holding the lease unprocessed', async () => {
+    kinesis.on(ListShardsCommand).resolves({
+      Shards: [
+        {
+          ShardId: 'shardId-000000000000',
+          HashKeyRange: { StartingHashKey: '0', EndingHashKey: MAX },
+          SequenceNumberRange: { StartingSequenceNumber: '1' },
+        },
+      ],
+    });
+    kinesis.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it' });
+    kinesis
+      .on(GetRecordsCommand)
+      .resolvesOnce({
+        Records: [{ SequenceNumber: '5', Data: new TextEncoder().encode('made it'), PartitionKey: 'k' }],
+        NextShardIterator: 'it',
+        MillisBehindLatest: 0,
+      })
+      .resolves({ Records: [], NextShardIterator: 'it', MillisBehindLatest: 0 });
+    const values: string[] = [];
+    let factoryCalls = 0;
+    const clock = new ManualClock(0);
+    const consumer = new KinesisConsumer({
+      streamName: 's',
+      applicationName: 'app',
+      processor: () => {
+        if (++factoryCalls <= 2) throw new Error('connection pool not ready');
+        return new (class extends RecordProcessor {
+          async processRecords(input: ProcessRecordsInput): Promise<void> {
+            for (const r of input.records) values.push(new TextDecoder().decode(r.data));
+          }
+        })();
+      },
+      kinesisClient: new KinesisClient({ region: 'us-east-1' }),
+      leaseStore: new InMemoryLeaseStore(),
+      clock,
+      logger: silentLogger,
+      metricsLevel: 'NONE',
+      initialPositionInStream: 'TRIM_HORIZON',
+      workerIdentifier: 'w',
+    });
+    const failures: string[] = [];
+    consumer.on('error', ({ payload }) => {
+      failures.push(payload.operation);
+    });
+    await consumer.start();
+    await expect
+      .poll(async () => {
+        await clock.advance(500);
+        return values;
+      })
+      .toEqual(['made it']);
+    expect(factoryCalls).toBe(3);
+    expect(failures).toEqual(['CreateProcessor', 'CreateProcessor']);
+    await consumer.shutdown();
+  });
+
   it('a failed start rejects and leaves no timer running', async () => {
     const clock = new ManualClock(0);
     const store = new InMemoryLeaseStore();

@@ -13,7 +13,7 @@ import {
 } from '@kinesis-kit/core';
 import type { ConsumerEvents, ShardShutdownReason } from './events.js';
 import { DynamoDBLeaseStore } from './leases/dynamodb-lease-store.js';
-import { hasLeaseStarted } from './leases/lease.js';
+import { LeaseCleanup } from './leases/lease-cleanup.js';
 import { LeaseCoordinator } from './leases/lease-coordinator.js';
 import type { LeaseHandle } from './leases/lease-handle.js';
 import type { LeaseStore } from './leases/lease-store.js';
@@ -56,6 +56,7 @@ export class KinesisConsumer {
   readonly #store: LeaseStore;
   readonly #syncer: ShardSyncer;
   readonly #coordinator: LeaseCoordinator;
+  readonly #cleanup: LeaseCleanup;
   readonly #fetcherFactory: RecordsFetcherFactory;
   readonly #metrics: CloudWatchMetricsPublisher | undefined;
   readonly #shards = new Map<string, RunningShard>();
@@ -126,6 +127,21 @@ export class KinesisConsumer {
       events: this.#events,
       onLeaseAcquired: (handle) => this.#onLeaseAcquired(handle),
     });
+    this.#cleanup = new LeaseCleanup({
+      store: this.#store,
+      heldLeases: () => this.#coordinator.heldLeases(),
+      isProcessing: (leaseKey) => this.#shards.has(leaseKey),
+      forget: (leaseKey) => this.#coordinator.forget(leaseKey),
+      listing: () => {
+        const map = this.#syncer.shardMap;
+        return map === undefined
+          ? undefined
+          : { has: (id) => map.shard(id) !== undefined, childrenOf: (id) => map.childrenOf(id) };
+      },
+      shardExists: (shardId, signal) => this.#syncer.shardExists(shardId, signal),
+      cleanupLeasesUponShardCompletion: resolved.cleanupLeasesUponShardCompletion,
+      events: this.#events,
+    });
     // Events are the primary report; these go to the log too, so nobody misses them without listening.
     this.#events.on('error', ({ payload }) => {
       resolved.logger.warn(`${payload.operation} failed; it will be retried`, {
@@ -166,6 +182,7 @@ export class KinesisConsumer {
         client: this.#kinesis,
         maxRecords: resolved.maxRecords,
         idleTimeBetweenReadsInMillis: resolved.idleTimeBetweenReadsInMillis,
+        catchUpTimeBetweenReadsInMillis: resolved.catchUpTimeBetweenReadsInMillis,
         requestTimeoutMillis: resolved.kinesisRequestTimeout,
         initialTimestamp,
         clock,
@@ -265,7 +282,9 @@ export class KinesisConsumer {
       this.#every(shardSyncIntervalMillis, 'ShardSyncTask', async (s) => {
         await this.#syncer.syncShards(s);
       }),
-      this.#every(leaseCleanupIntervalMillis, 'LeaseCleanup', (s) => this.#cleanupLeases(s)),
+      this.#every(leaseCleanupIntervalMillis, 'LeaseCleanup', async (s) => {
+        await this.#cleanup.run(s);
+      }),
     );
     if (handleSignals) {
       this.#signalHandler = () => {
@@ -345,7 +364,7 @@ export class KinesisConsumer {
     const consumer = new ShardConsumer({
       lease: handle,
       streamName: o.streamName,
-      processor: o.processorFactory(),
+      createProcessor: () => o.processorFactory(),
       fetcher: this.#fetcherFactory({ streamName: o.streamName, shardId: lease.leaseKey, hashKeyRange }),
       store: this.#store,
       createChildLeases: (parent, reported, signal) => this.#syncer.createChildLeases(parent, reported, signal),
@@ -380,33 +399,6 @@ export class KinesisConsumer {
     return range === undefined
       ? undefined
       : { startingHashKey: String(range.startingHashKey), endingHashKey: String(range.endingHashKey) };
-  }
-
-  /**
-   * Deletes held leases of finished shards once every child lease exists and has started and this lease's
-   * own parents are gone (the KCL's cleanup rule), so a restart never re-reads a finished shard.
-   */
-  async #cleanupLeases(signal: AbortSignal): Promise<void> {
-    if (!this.options.cleanupLeasesUponShardCompletion) return;
-    for (const lease of this.#coordinator.heldLeases()) {
-      if (!lease.checkpoint.isShardEnd || this.#shards.has(lease.leaseKey)) continue;
-      const current = await this.#store.getLease(lease.leaseKey, signal);
-      if (current === undefined) continue;
-      const children = current.childShardIds.length > 0 ? current.childShardIds : lease.childShardIds;
-      if (children.length === 0) continue;
-      let ready = true;
-      for (const child of children) {
-        const childLease = await this.#store.getLease(child, signal);
-        if (childLease === undefined || !hasLeaseStarted(childLease)) ready = false;
-      }
-      for (const parent of current.parentShardIds) {
-        if ((await this.#store.getLease(parent, signal)) !== undefined) ready = false;
-      }
-      if (!ready) continue;
-      this.#coordinator.forget(lease.leaseKey);
-      await this.#store.deleteLease(lease.leaseKey, signal);
-      this.#events.emit('lease.deleted', { leaseKey: lease.leaseKey });
-    }
   }
 
   /** Whether `work` settled within `ms`; the timer is cleared either way. */

@@ -28,6 +28,7 @@ import {
   DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
   DEFAULT_TASK_BACKOFF_TIME_MILLIS,
   MIN_FAILOVER_TIME_MILLIS,
+  MIN_TIME_BETWEEN_GET_RECORDS_MILLIS,
 } from './defaults.js';
 import type { LeaseStore } from './leases/lease-store.js';
 import { consoleLogger, type Logger } from './logger.js';
@@ -84,10 +85,17 @@ export interface KinesisConsumerOptions {
   /** Records per GetRecords call, 1 to 10 000. @defaultValue 10 000 */
   readonly maxRecords?: number;
   /**
-   * Wait between GetRecords calls of a shard when caught up; while behind, the next call follows as soon
-   * as the service's 5 calls/s/shard allow. @defaultValue 1 500
+   * Wait between the starts of two GetRecords calls of a shard, as the KCL (it sleeps this minus the time
+   * since the last call, so a slow processor costs no extra wait). Kept while behind too: the shard's 5
+   * GetRecords/s are shared with every application reading the stream. @defaultValue 1 500
    */
   readonly idleTimeBetweenReadsInMillis?: number;
+  /**
+   * Opt-in faster spacing while a shard is behind (a full batch, or `MillisBehindLatest` > 0), 200 ms or more
+   * (200 ms takes the shard's whole 5 reads/s, leaving nothing to other applications on the stream). Not a KCL
+   * setting. @defaultValue `idleTimeBetweenReadsInMillis`
+   */
+  readonly catchUpTimeBetweenReadsInMillis?: number;
   /**
    * Batches read ahead while `processRecords` runs, 0 to 10; 0 reads only when asked. @defaultValue 1
    */
@@ -166,6 +174,7 @@ export interface ResolvedConsumerOptions {
   readonly shardSyncIntervalMillis: number;
   readonly maxRecords: number;
   readonly idleTimeBetweenReadsInMillis: number;
+  readonly catchUpTimeBetweenReadsInMillis: number;
   readonly maxPendingProcessRecordsInput: number;
   readonly kinesisRequestTimeout: number;
   readonly dynamoDbRequestTimeout: number;
@@ -273,6 +282,12 @@ export function resolveConsumerOptions(options: KinesisConsumerOptions): Resolve
       'idleTimeBetweenReadsInMillis',
       DEFAULT_IDLE_TIME_BETWEEN_READS_IN_MILLIS,
       0,
+    ),
+    catchUpTimeBetweenReadsInMillis: wholeNumber(
+      options.catchUpTimeBetweenReadsInMillis,
+      'catchUpTimeBetweenReadsInMillis',
+      options.idleTimeBetweenReadsInMillis ?? DEFAULT_IDLE_TIME_BETWEEN_READS_IN_MILLIS,
+      MIN_TIME_BETWEEN_GET_RECORDS_MILLIS,
     ),
     kinesisRequestTimeout: wholeNumber(
       options.kinesisRequestTimeout,

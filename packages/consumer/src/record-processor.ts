@@ -20,8 +20,11 @@ export interface ProcessRecordsInput {
   /** User records in shard order, deaggregated, without those at or before the checkpoint. */
   readonly records: readonly KinesisClientRecord[];
   readonly checkpointer: Checkpointer;
-  /** How far behind the tip of the shard this batch was read; 0 when caught up. */
-  readonly millisBehindLatest: number;
+  /**
+   * How far behind the tip of the shard this batch was read; 0 when caught up, `undefined` when the service
+   * did not say (an emulator, or the empty batch that marks a shard that no longer exists).
+   */
+  readonly millisBehindLatest: number | undefined;
 }
 
 /** What {@link RecordProcessor.leaseLost} is told: nothing; the lease is gone and checkpointing would fail. */

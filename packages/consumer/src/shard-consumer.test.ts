@@ -1,6 +1,7 @@
 import { ManualClock, TypedEventEmitter } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
 import type { CheckpointState } from './checkpointer.js';
+import { MAX_PROCESSOR_CREATION_ATTEMPTS } from './defaults.js';
 import type { ConsumerEvents } from './events.js';
 import { ExtendedSequenceNumber } from './extended-sequence-number.js';
 import type { KinesisClientRecord } from './kinesis-client-record.js';
@@ -57,6 +58,8 @@ interface Options {
   lease?: Lease;
   batches: RecordsBatch[];
   processor: RecordProcessor;
+  /** Instead of always returning `processor`. */
+  createProcessor?: () => RecordProcessor;
   policy?: ProcessRecordsErrorPolicy;
   store?: InMemoryLeaseStore;
 }
@@ -96,7 +99,7 @@ function setup(o: Options) {
   const consumer = new ShardConsumer({
     lease: handle,
     streamName: 'stream',
-    processor: o.processor,
+    createProcessor: o.createProcessor ?? (() => o.processor),
     fetcher,
     store,
     createChildLeases: async () => ({ status: 'created', childShardIds: ['child'] }),
@@ -111,7 +114,25 @@ function setup(o: Options) {
     },
     events,
   });
-  return { clock, consumer, seen, ended, writes, fetcher, released: () => released, lost };
+  return { clock, consumer, seen, events, ended, writes, fetcher, released: () => released, lost };
+}
+
+/** Advances the clock whenever the code under test sleeps (jittered backoff included) until `work` settles. */
+async function drive<T>(clock: ManualClock, work: Promise<T>): Promise<T> {
+  let settled = false;
+  const done = work.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  for (;;) {
+    await Promise.race([done, clock.whenSleeping()]);
+    if (settled) return work;
+    await clock.advance(30_000);
+  }
 }
 
 class Log extends RecordProcessor {
@@ -159,6 +180,25 @@ describe('ShardConsumer', () => {
     expect(seen).toContain('shard.ended');
     expect(ended).toEqual([expect.objectContaining({ shardId: 's', alreadyEnded: false })]);
     expect(consumer.state).toBe('SHUTDOWN_COMPLETE');
+  });
+
+  it('passes millisBehindLatest through as the fetcher reported it: unknown stays undefined, not 0', async () => {
+    const lags: (number | undefined)[] = [];
+    const processor = new (class extends Log {
+      override async processRecords(input: ProcessRecordsInput): Promise<void> {
+        lags.push(input.millisBehindLatest);
+        await super.processRecords(input);
+      }
+    })();
+    const { consumer } = setup({
+      processor,
+      batches: [
+        { ...batch([rec('1')]), millisBehindLatest: undefined },
+        { ...batch([rec('2')], true), millisBehindLatest: 7 },
+      ],
+    });
+    await consumer.start();
+    expect(lags).toEqual([undefined, 7]);
   });
 
   it("reports loudly and retries when shardEnded doesn't checkpoint", async () => {
@@ -313,6 +353,67 @@ describe('ShardConsumer', () => {
     consumer.leaseLost();
     expect(await done).toBe('LEASE_LOST');
     expect(processor.calls).toEqual(['initialize', 'initialize']);
+  });
+
+  it('retries a processor factory that throws, with backoff and an error event each time, then processes', async () => {
+    const processor = new Log();
+    let calls = 0;
+    const { consumer, clock, events, released } = setup({
+      processor,
+      createProcessor: () => {
+        if (++calls <= 2) throw new Error('pool not ready');
+        return processor;
+      },
+      batches: [batch([rec('1')], true)],
+    });
+    const errors: string[] = [];
+    events.on('error', (e) => {
+      errors.push(e.payload.operation);
+    });
+    expect(await drive(clock, consumer.start())).toBe('SHARD_END');
+    expect(errors).toEqual(['CreateProcessor', 'CreateProcessor']);
+    expect(processor.calls).toEqual(['initialize@TRIM_HORIZON', 'process:1.0', 'shardEnded']);
+    expect(released()).toBe(0);
+  });
+
+  it('releases the lease after MAX_PROCESSOR_CREATION_ATTEMPTS failed factory calls (the shard is not held unprocessed)', async () => {
+    let calls = 0;
+    const { consumer, clock, events, released, fetcher } = setup({
+      processor: new Log(),
+      createProcessor: () => {
+        calls++;
+        throw new Error('bad config');
+      },
+      batches: [batch([rec('1')], true)],
+    });
+    const errors: unknown[] = [];
+    events.on('error', (e) => {
+      errors.push(e.payload.operation === 'ShardConsumer' ? e.payload.error : e.payload.operation);
+    });
+    expect(await drive(clock, consumer.start())).toBe('REQUESTED');
+    expect(calls).toBe(MAX_PROCESSOR_CREATION_ATTEMPTS);
+    expect(errors.slice(0, -1)).toEqual(Array(MAX_PROCESSOR_CREATION_ATTEMPTS).fill('CreateProcessor'));
+    expect(errors.at(-1)).toMatchObject({ code: 'PROCESSOR_FACTORY_FAILED', shardId: 's' });
+    expect(released()).toBe(1);
+    expect(fetcher.startedAt).toBeUndefined();
+  });
+
+  it('a lease lost while the factory is being retried stops the retries', async () => {
+    let calls = 0;
+    const { consumer, clock, released } = setup({
+      processor: new Log(),
+      createProcessor: () => {
+        calls++;
+        throw new Error('bad config');
+      },
+      batches: [],
+    });
+    const done = consumer.start();
+    await clock.whenSleeping();
+    consumer.leaseLost();
+    expect(await done).toBe('LEASE_LOST');
+    expect(calls).toBe(1);
+    expect(released()).toBe(0);
   });
 
   it('an already finished shard only makes sure its children have leases', async () => {

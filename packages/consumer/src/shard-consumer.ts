@@ -1,5 +1,6 @@
-import { AbortError, type Clock, ShutdownError } from '@kinesis-kit/core';
+import { AbortError, backoffDelay, type Clock, KinesisKitError, ShutdownError } from '@kinesis-kit/core';
 import { Checkpointer } from './checkpointer.js';
+import { MAX_PROCESSOR_CREATION_ATTEMPTS } from './defaults.js';
 import type { ConsumerEventEmitter, ShardShutdownReason } from './events.js';
 import { ExtendedSequenceNumber } from './extended-sequence-number.js';
 import type { KinesisClientRecord } from './kinesis-client-record.js';
@@ -39,7 +40,12 @@ export interface ShardConsumerOptions {
    */
   readonly lease: LeaseHandle;
   readonly streamName: string;
-  readonly processor: RecordProcessor;
+  /**
+   * Makes this shard's processor (the application's factory). Called once the consumer starts; if it throws
+   * it is called again with backoff, up to {@link MAX_PROCESSOR_CREATION_ATTEMPTS} times, then the lease is
+   * released so the shard is not held unprocessed.
+   */
+  readonly createProcessor: () => RecordProcessor;
   /** Where records come from: polling (GetRecords) today; anything else that implements the interface. */
   readonly fetcher: RecordsFetcher;
   /** Reads the parents' leases while waiting on them. */
@@ -69,6 +75,7 @@ export class ShardConsumer {
   #state: ShardConsumerState = 'WAITING_ON_PARENT_SHARDS';
   #checkpointer: Checkpointer | undefined;
   #shardEndedCalled = false;
+  #processor: RecordProcessor | undefined;
   /** Whether `initialize` succeeded: only then is the processor told how its shard ends. */
   #initialized = false;
   #done: Promise<ShardShutdownReason> | undefined;
@@ -142,6 +149,7 @@ export class ShardConsumer {
         const childShardIds = await this.#ensureChildLeases(undefined);
         events.emit('shard.ended', { shardId: this.shardId, childShardIds, alreadyEnded: true });
       } else {
+        await this.#createProcessor();
         await this.#waitForParents();
         await this.#initialize();
         const last = await this.#processUntilShardEnd();
@@ -168,16 +176,50 @@ export class ShardConsumer {
 
   async #finish(reason: ShardShutdownReason): Promise<void> {
     const checkpointer = this.#checkpointer;
-    const canTell = checkpointer !== undefined && this.#initialized && !this.#shardEndedCalled;
+    const processor = this.#processor;
+    const canTell =
+      checkpointer !== undefined && processor !== undefined && this.#initialized && !this.#shardEndedCalled;
     if (reason === 'REQUESTED') {
-      if (canTell) await this.#call('shutdownRequested', () => this.#o.processor.shutdownRequested({ checkpointer }));
+      if (canTell) await this.#call('shutdownRequested', () => processor.shutdownRequested({ checkpointer }));
       if (this.#reason !== 'LEASE_LOST')
         await this.#o.lease.release().catch((error: unknown) => {
           this.#o.events.emit('error', { operation: 'ReleaseLease', error, shardId: this.shardId });
         });
     }
     if ((reason === 'REQUESTED' || reason === 'LEASE_LOST') && canTell) {
-      await this.#call('leaseLost', () => this.#o.processor.leaseLost({}));
+      await this.#call('leaseLost', () => processor.leaseLost({}));
+    }
+  }
+
+  /**
+   * Calls the application's factory. The KCL's scheduler retries a failed construction at every loop while
+   * the lease stays held; here the retries are bounded, each one an `error` event, and after the last one the
+   * run fails, which releases the lease: a shard must not stay held by a worker that cannot process it.
+   */
+  async #createProcessor(): Promise<void> {
+    const { events, config } = this.#o;
+    const backoff = { baseMs: Math.max(config.taskBackoffTimeMillis, 1), maxMs: MAX_STEP_BACKOFF_MILLIS };
+    for (let attempt = 1; ; attempt++) {
+      this.#throwIfStopped();
+      try {
+        this.#processor = this.#o.createProcessor();
+        return;
+      } catch (error) {
+        events.emit('error', { operation: 'CreateProcessor', error, shardId: this.shardId });
+        config.logger.error(`The processor factory threw for ${this.shardId}`, {
+          error,
+          attempt,
+          maxAttempts: MAX_PROCESSOR_CREATION_ATTEMPTS,
+        });
+        if (attempt >= MAX_PROCESSOR_CREATION_ATTEMPTS) {
+          throw new KinesisKitError(
+            'PROCESSOR_FACTORY_FAILED',
+            `The processor factory threw ${attempt} times for ${this.shardId}; releasing the lease`,
+            { cause: error, shardId: this.shardId },
+          );
+        }
+      }
+      await this.#sleep(backoffDelay(attempt - 1, backoff));
     }
   }
 
@@ -209,8 +251,9 @@ export class ShardConsumer {
   }
 
   async #initialize(): Promise<void> {
-    const { events, config, fetcher, processor, streamName } = this.#o;
+    const { events, config, fetcher, streamName } = this.#o;
     const lease = this.#lease;
+    const processor = this.#requireProcessor();
     this.#state = 'INITIALIZING';
     this.#checkpointer = new Checkpointer({
       shardId: this.shardId,
@@ -282,7 +325,7 @@ export class ShardConsumer {
       const last = records.at(-1);
       if (last !== undefined) checkpointer.advanceLargestPermitted(positionOf(last));
       if (records.length > 0 || config.callProcessRecordsEvenForEmptyRecordList) {
-        await this.#deliver(records, batch.millisBehindLatest ?? 0, checkpointer);
+        await this.#deliver(records, batch.millisBehindLatest, checkpointer);
       }
       if (batch.isAtShardEnd) return { childShards: batch.childShards };
     }
@@ -290,10 +333,11 @@ export class ShardConsumer {
 
   async #deliver(
     records: readonly KinesisClientRecord[],
-    millisBehindLatest: number,
+    millisBehindLatest: number | undefined,
     checkpointer: Checkpointer,
   ): Promise<void> {
-    const { processor, events, config } = this.#o;
+    const { events, config } = this.#o;
+    const processor = this.#requireProcessor();
     const bytes = records.reduce((sum, r) => sum + r.data.byteLength, 0);
     for (let attempt = 1; ; attempt++) {
       const started = config.clock.now();
@@ -330,7 +374,8 @@ export class ShardConsumer {
   }
 
   async #shardEnd(reported: readonly ChildShardInfo[] | undefined): Promise<void> {
-    const { processor, events, config } = this.#o;
+    const { events, config } = this.#o;
+    const processor = this.#requireProcessor();
     const checkpointer = this.#requireCheckpointer();
     this.#state = 'SHUTTING_DOWN';
     const childShardIds = await this.#ensureChildLeases(reported);
@@ -401,6 +446,12 @@ export class ShardConsumer {
       }
       return false;
     }
+  }
+
+  #requireProcessor(): RecordProcessor {
+    const processor = this.#processor;
+    if (processor === undefined) throw new Error('The processor was not created');
+    return processor;
   }
 
   #requireCheckpointer(): Checkpointer {

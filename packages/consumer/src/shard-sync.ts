@@ -1,5 +1,15 @@
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { type Clock, callWithTimeout, compareShardIds, type ShardInfo, ShardMap } from '@kinesis-kit/core';
+import { GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  type Clock,
+  callWithTimeout,
+  compareShardIds,
+  type HashKeyRange,
+  KinesisKitError,
+  MAX_HASH_KEY,
+  type ShardInfo,
+  ShardMap,
+  type ShardScope,
+} from '@kinesis-kit/core';
 import { DEFAULT_KINESIS_REQUEST_TIMEOUT } from './defaults.js';
 import type { ConsumerEventEmitter } from './events.js';
 import { ExtendedSequenceNumber } from './extended-sequence-number.js';
@@ -19,7 +29,8 @@ export function initialCheckpoint(position: InitialPositionInStream): ExtendedSe
  * Which leases shard sync creates (the KCL's hierarchical shard sync, as a pure function). Only open shards
  * without a lease trigger anything, so leases of finished and cleaned-up parents are never recreated:
  * - a shard none of whose ancestors has a lease starts at the initial position: for `LATEST` the open shard
- *   itself; for `TRIM_HORIZON` / `AT_TIMESTAMP` its oldest listed ancestors, so history is read from the start;
+ *   itself; for `TRIM_HORIZON` / `AT_TIMESTAMP` its oldest listed ancestors, so history is read from the start
+ *   (a first sync `AT_TIMESTAMP` uses {@link computeLeasesAtTimestamp} instead);
  * - a shard that descends from a leased shard gets no lease now (it is created when its parent ends), but its
  *   parents must all be covered: a parent that descends from a leased shard gets `TRIM_HORIZON` (or
  *   `AT_TIMESTAMP`), and one that does not (the other side of a merge) is handled like a shard of its own.
@@ -40,11 +51,15 @@ export function computeLeasesToCreate(
     shard.parentShardIds.map((id) => byId.get(id)).filter((s): s is ShardInfo => s !== undefined);
 
   // Whether some ancestor (not the shard itself) has a lease: then the shard's lease comes at that ancestor's end.
+  // A leased parent counts even when the listing no longer has it (past retention): it ends at once, and its
+  // children get their leases then, at TRIM_HORIZON. (The KCL only counts listed parents, so after an outage
+  // longer than retention it would lease those children at LATEST and skip what they took in meanwhile.)
   const hasLeasedAncestor = (shard: ShardInfo): boolean => {
     const memo = leasedAncestorMemo.get(shard.shardId);
     if (memo !== undefined) return memo;
     leasedAncestorMemo.set(shard.shardId, false); // guards against a cyclic listing
-    const result = parentsInMap(shard).some((p) => leaseKeys.has(p.shardId) || hasLeasedAncestor(p));
+    const result =
+      shard.parentShardIds.some((id) => leaseKeys.has(id)) || parentsInMap(shard).some((p) => hasLeasedAncestor(p));
     leasedAncestorMemo.set(shard.shardId, result);
     return result;
   };
@@ -57,7 +72,7 @@ export function computeLeasesToCreate(
     if (leaseKeys.has(shard.shardId) || planned.has(shard.shardId)) return;
     const parents = parentsInMap(shard);
     const descendant = hasLeasedAncestor(shard);
-    if (parents.length === 0 || (!descendant && position === 'LATEST')) {
+    if (!descendant && (parents.length === 0 || position === 'LATEST')) {
       plan(shard, initial);
       return;
     }
@@ -83,6 +98,44 @@ export function computeLeasesToCreate(
         ...(shard === undefined ? {} : { hashKeyRange: rangeOf(shard) }),
       };
     });
+}
+
+/**
+ * The leases of a first sync `AT_TIMESTAMP` (the KCL's empty-lease-table sync): one per shard of a listing
+ * filtered with `ShardFilter: AT_TIMESTAMP`, open or closed, each at `AT_TIMESTAMP`. Those are the shards
+ * open at the timestamp, so nothing older is read: leasing the oldest ancestors instead would start their
+ * children (leased at `TRIM_HORIZON` when a parent ends) before the timestamp after a recent reshard.
+ * A server that ignores the filter (kinesalite) lists every shard; each then gets a lease at `AT_TIMESTAMP`
+ * too, which reads the same records (a shard closed before the timestamp just ends at once).
+ * Parents before children, so a crash part-way leaves no orphan child.
+ */
+export function computeLeasesAtTimestamp(shards: readonly ShardInfo[]): NewLeaseInit[] {
+  return [...shards]
+    .sort((a, b) => compareShardIds(a.shardId, b.shardId))
+    .map((shard) => ({
+      leaseKey: shard.shardId,
+      checkpoint: ExtendedSequenceNumber.AT_TIMESTAMP,
+      parentShardIds: shard.parentShardIds,
+      hashKeyRange: rangeOf(shard),
+    }));
+}
+
+/**
+ * Hash keys no listed shard covers (open or closed), in key order. The KCL checks a filtered listing for
+ * these before creating leases from it: a hole means part of the stream would never be read.
+ */
+export function hashRangeGaps(shards: readonly HashKeyRange[]): HashKeyRange[] {
+  const byStart = [...shards].sort((a, b) =>
+    a.startingHashKey < b.startingHashKey ? -1 : a.startingHashKey > b.startingHashKey ? 1 : 0,
+  );
+  const gaps: HashKeyRange[] = [];
+  let next = 0n;
+  for (const shard of byStart) {
+    if (shard.startingHashKey > next) gaps.push({ startingHashKey: next, endingHashKey: shard.startingHashKey - 1n });
+    if (shard.endingHashKey + 1n > next) next = shard.endingHashKey + 1n;
+  }
+  if (next <= MAX_HASH_KEY) gaps.push({ startingHashKey: next, endingHashKey: MAX_HASH_KEY });
+  return gaps;
 }
 
 function rangeOf(shard: ShardInfo): LeaseHashKeyRange {
@@ -120,29 +173,62 @@ export class ShardSyncer {
     this.#o = options;
   }
 
-  /** The latest listing, for hash ranges of leases that lack them. */
+  /** The latest full listing (never a filtered one), for hash ranges of leases that lack them and lease cleanup. */
   get shardMap(): ShardMap | undefined {
     return this.#shardMap;
   }
 
-  /** Lists every shard and creates missing leases. Resolves with the number created. */
+  /**
+   * Lists shards and creates missing leases. Resolves with the number created. With an `AT_TIMESTAMP` initial
+   * position and an empty lease table (or one whose leases all still read `AT_TIMESTAMP`: another worker's
+   * first sync part-way) the listing is filtered to the shards open at the timestamp, as the KCL does
+   * ({@link computeLeasesAtTimestamp}); otherwise every shard is listed ({@link computeLeasesToCreate}).
+   * @throws a retriable `KinesisKitError` `SHARD_LISTING_INCOMPLETE` when a filtered listing leaves hash keys
+   * uncovered (the next sync tries again).
+   */
   async syncShards(signal?: AbortSignal): Promise<number> {
-    const { clock, events, store, initialPositionInStream } = this.#o;
+    const { clock, events, store, initialPositionInStream: position } = this.#o;
     const started = clock.now();
     let created = 0;
     let shards = 0;
     let success = false;
     try {
-      const map = await this.#listShards(signal);
-      shards = map.shards.length;
       const leases = await store.listLeases(signal);
-      const keys = new Set(leases.map((l) => l.leaseKey));
-      for (const init of computeLeasesToCreate(map.shards, keys, initialPositionInStream)) {
+      let plan: NewLeaseInit[] | undefined;
+      // Not only an empty table: another worker's first sync may be part-way through (workers of a new
+      // application start together). While no lease has moved past AT_TIMESTAMP, finishing that same plan is
+      // right; the full-listing plan would lease the oldest ancestors and bring back what this one avoids.
+      const untouched = leases.every((l) => l.checkpoint.equals(ExtendedSequenceNumber.AT_TIMESTAMP));
+      if (untouched && typeof position === 'object') {
+        const atTimestamp = await this.#listShards(signal, { atTimestamp: position.timestamp });
+        shards = atTimestamp.shards.length;
+        // None open then: every shard the stream still has began after the timestamp, so the full-listing plan
+        // below (oldest shards at AT_TIMESTAMP, children at TRIM_HORIZON) reads nothing older.
+        if (shards > 0) {
+          const gaps = hashRangeGaps(atTimestamp.shards);
+          // With leases already there (say a parent open at the timestamp but gone past retention since, while
+          // idle), the full-listing plan below is the way on; only a first sync must not start from a hole.
+          if (gaps.length > 0 && leases.length === 0) {
+            throw new KinesisKitError(
+              'SHARD_LISTING_INCOMPLETE',
+              `The shards open at ${position.timestamp.toISOString()} leave ${gaps.length} hash key range(s) uncovered; syncing again later`,
+              { retriable: true, streamName: this.#o.streamName },
+            );
+          }
+          if (gaps.length === 0) plan = computeLeasesAtTimestamp(atTimestamp.shards);
+        }
+      }
+      const map = plan === undefined ? await this.#listShards(signal, 'all') : undefined;
+      if (map !== undefined) {
+        shards = map.shards.length;
+        plan = computeLeasesToCreate(map.shards, new Set(leases.map((l) => l.leaseKey)), position);
+      }
+      for (const init of plan ?? []) {
         if (await this.#create(init, signal)) created++;
       }
       // Leases written by KCL versions before 2.3 have no hash range; fill it in, as the KCL's auditor does.
       for (const lease of leases) {
-        const shard = lease.hashKeyRange === undefined ? map.shard(lease.leaseKey) : undefined;
+        const shard = lease.hashKeyRange === undefined ? map?.shard(lease.leaseKey) : undefined;
         if (shard !== undefined)
           await store.updateLeaseMetaInfo(lease.leaseKey, { hashKeyRange: rangeOf(shard) }, signal);
       }
@@ -171,13 +257,18 @@ export class ShardSyncer {
   ): Promise<ChildLeasesResult> {
     let children = reported;
     if (children === undefined || children.length === 0) {
-      const map = await this.#listShards(signal);
+      const map = await this.#listShards(signal, 'all');
       children = map.childrenOf(parent.leaseKey).flatMap((id) => {
         const shard = map.shard(id);
         return shard === undefined
           ? []
           : [{ shardId: id, parentShardIds: shard.parentShardIds, hashKeyRange: rangeOf(shard) }];
       });
+      // Gone from the stream (past retention, or a re-created stream) and named by no listed shard: there is
+      // nothing to follow, and waiting would hold the lease forever. (A listing that lags still lists the
+      // parent itself, which existed before any child.)
+      if (children.length === 0 && map.shard(parent.leaseKey) === undefined)
+        return { status: 'created', childShardIds: [] };
     }
     if (children.length === 0)
       return { status: 'deferred', reason: `no child shards of ${parent.leaseKey} are listed yet` };
@@ -207,11 +298,38 @@ export class ShardSyncer {
     return { status: 'created', childShardIds: children.map((c) => c.shardId).sort(compareShardIds) };
   }
 
-  async #listShards(signal: AbortSignal | undefined): Promise<ShardMap> {
+  /**
+   * Whether the shard still exists: false when GetShardIterator answers ResourceNotFound (past retention, or
+   * the stream was deleted), as the KCL's lease cleanup asks. Other failures reject.
+   */
+  async shardExists(shardId: string, signal?: AbortSignal): Promise<boolean> {
+    const { kinesis, streamName, clock } = this.#o;
+    try {
+      await callWithTimeout(
+        (abortSignal) =>
+          kinesis.send(
+            new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'LATEST' }),
+            { abortSignal },
+          ),
+        {
+          operation: 'GetShardIterator',
+          timeoutMs: this.#o.requestTimeoutMillis ?? DEFAULT_KINESIS_REQUEST_TIMEOUT,
+          clock,
+          signal,
+        },
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ResourceNotFoundException') return false;
+      throw error;
+    }
+  }
+
+  async #listShards(signal: AbortSignal | undefined, include: ShardScope): Promise<ShardMap> {
     const { kinesis, streamName, clock } = this.#o;
     // One limit for the whole listing, pages included: what matters is that a sync cannot hang.
     const map = await callWithTimeout(
-      (abortSignal) => ShardMap.load(kinesis, { streamName, include: 'all', clock, signal: abortSignal }),
+      (abortSignal) => ShardMap.load(kinesis, { streamName, include, clock, signal: abortSignal }),
       {
         operation: 'ListShards',
         timeoutMs: this.#o.requestTimeoutMillis ?? DEFAULT_KINESIS_REQUEST_TIMEOUT,
@@ -219,7 +337,7 @@ export class ShardSyncer {
         signal,
       },
     );
-    this.#shardMap = map;
+    if (include === 'all') this.#shardMap = map;
     return map;
   }
 

@@ -83,6 +83,19 @@ describe('listShards pagination', () => {
     expect(shards.map((s) => s.ShardId)).toEqual([0, 1, 2, 3].map(formatShardId));
   });
 
+  it('asks for AT_TIMESTAMP on the first page and keeps whatever the server returns (closed shards too)', async () => {
+    const kinesis = threePages();
+    const at = new Date(1_700_000_000_000);
+    const shards = await listShards(kinesis, { streamName: 'orders', include: { atTimestamp: at } });
+    expect(kinesis.inputs[0]).toEqual({
+      StreamName: 'orders',
+      MaxResults: 1000,
+      ShardFilter: { Type: 'AT_TIMESTAMP', Timestamp: at },
+    });
+    expect(kinesis.inputs[1]).toEqual({ NextToken: 'token-1', MaxResults: 1000 });
+    expect(shards.map((s) => s.ShardId)).toEqual([0, 1, 2, 3].map(formatShardId));
+  });
+
   it('stops at a page without a token, and at an empty token', async () => {
     const kinesis = new FakeKinesis([page([shard(0, 0n, MAX)], '')]);
     expect(await listShards(kinesis, { streamName: 'orders' })).toHaveLength(1);
@@ -141,6 +154,7 @@ describe('listShards errors and cancellation', () => {
     [{ streamName: 's', pageSize: 0 }, /pageSize/],
     [{ streamName: 's', pageSize: 10_001 }, /pageSize/],
     [{ streamName: 's', pageSize: 1.5 }, /pageSize/],
+    [{ streamName: 's', include: { atTimestamp: new Date(Number.NaN) } }, /include.atTimestamp must be a valid Date/],
   ])('rejects options %j', async (options, message) => {
     const kinesis = new FakeKinesis([page([])]);
     await expect(listShards(kinesis, options)).rejects.toThrow(ValidationError);

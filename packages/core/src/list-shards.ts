@@ -25,8 +25,11 @@ export interface ListShardsClient {
  *   servers (kinesalite) ignore the filter.
  * - `all`: every shard the server still knows (open, and closed within retention), what a consumer needs
  *   to follow parents and children. No filter is sent.
+ * - `{ atTimestamp }`: the shards that were open at that time (`ShardFilter: AT_TIMESTAMP`), where a consumer
+ *   starting `AT_TIMESTAMP` on an empty lease table begins, as the KCL does. Some servers (kinesalite) ignore
+ *   the filter and return every shard; nothing can be filtered here, since a listing carries no shard times.
  */
-export type ShardScope = 'open' | 'all';
+export type ShardScope = 'open' | 'all' | { readonly atTimestamp: Date };
 
 /** Options of {@link listShards}. Give `streamName`, `streamARN`, or both (they must then name the same stream). */
 export interface ListShardsOptions {
@@ -62,6 +65,7 @@ export async function listShards(client: ListShardsClient, options: ListShardsOp
     ...(streamARN === undefined ? {} : { StreamARN: streamARN }),
     MaxResults: pageSize,
     ...(include === 'open' ? { ShardFilter: { Type: 'AT_LATEST' } } : {}),
+    ...(typeof include === 'object' ? { ShardFilter: { Type: 'AT_TIMESTAMP', Timestamp: include.atTimestamp } } : {}),
   };
   const shards: Shard[] = [];
   for (;;) {
@@ -114,8 +118,18 @@ function validateListShardsOptions(options: ListShardsOptions, pageSize: number)
     });
   }
   const include: unknown = options.include;
+  if (typeof include === 'object' && include !== null) {
+    const at: unknown = (include as { atTimestamp?: unknown }).atTimestamp;
+    if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
+      throw new ValidationError(`include.atTimestamp must be a valid Date, got ${String(at)}`, {
+        field: 'include.atTimestamp',
+        value: at,
+      });
+    }
+    return;
+  }
   if (include !== undefined && include !== 'open' && include !== 'all') {
-    throw new ValidationError(`include must be 'open' or 'all', got ${JSON.stringify(include)}`, {
+    throw new ValidationError(`include must be 'open', 'all' or { atTimestamp }, got ${JSON.stringify(include)}`, {
       field: 'include',
       value: include,
     });

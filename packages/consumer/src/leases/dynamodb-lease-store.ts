@@ -204,9 +204,9 @@ export class DynamoDBLeaseStore implements LeaseStore {
     const update = new UpdateBuilder()
       .set(LeaseAttribute.checkpoint, { S: state.checkpoint.sequenceNumber })
       .set(LeaseAttribute.checkpointSubSequenceNumber, { N: String(state.checkpoint.subSequenceNumber) });
-    // Only a real checkpoint resets the owner-switch count; a prepared one leaves it, as the KCL's checkpointer.
-    const committed = state.pendingCheckpoint === undefined;
-    if (committed) update.set(LeaseAttribute.ownerSwitchesSinceCheckpoint, { N: '0' });
+    // Only a full checkpoint resets the owner-switch count; a prepared one (pending set) leaves it, as the KCL.
+    const full = state.pendingCheckpoint === undefined;
+    if (full) update.set(LeaseAttribute.ownerSwitchesSinceCheckpoint, { N: '0' });
     if (state.pendingCheckpoint === undefined) {
       update
         .remove(LeaseAttribute.pendingCheckpoint)
@@ -232,7 +232,7 @@ export class DynamoDBLeaseStore implements LeaseStore {
       checkpoint: state.checkpoint,
       pendingCheckpoint: state.pendingCheckpoint,
       pendingCheckpointState: state.pendingCheckpoint === undefined ? undefined : state.pendingCheckpointState,
-      ownerSwitchesSinceCheckpoint: committed ? 0 : lease.ownerSwitchesSinceCheckpoint,
+      ownerSwitchesSinceCheckpoint: full ? 0 : lease.ownerSwitchesSinceCheckpoint,
     });
   }
 

@@ -55,7 +55,7 @@ export class InMemoryLeaseStore implements LeaseStore {
       checkpoint: state.checkpoint,
       pendingCheckpoint: state.pendingCheckpoint,
       pendingCheckpointState: state.pendingCheckpoint === undefined ? undefined : state.pendingCheckpointState,
-      // Only a real checkpoint resets the owner-switch count; a prepared one leaves it.
+      // Only a full checkpoint resets the owner-switch count; a prepared one leaves it, as the KCL.
       ownerSwitchesSinceCheckpoint: state.pendingCheckpoint === undefined ? 0 : current.ownerSwitchesSinceCheckpoint,
     }));
   }

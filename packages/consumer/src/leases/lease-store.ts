@@ -28,8 +28,8 @@ export interface LeaseStore {
   /** Removes the owner and bumps the counter, leaving the lease free for any worker at once. */
   releaseLease(lease: Lease, signal?: AbortSignal): Promise<Lease | undefined>;
   /**
-   * Writes checkpoint fields and bumps the counter. A committed checkpoint (no `pendingCheckpoint`) also resets
-   * the owner-switch count; a prepared one leaves it.
+   * Writes checkpoint fields and bumps the counter; a full checkpoint (no `pendingCheckpoint`) also resets the
+   * owner-switch count, a prepared one leaves it (the KCL's `prepareCheckpoint`).
    */
   updateCheckpoint(lease: Lease, state: CheckpointState, signal?: AbortSignal): Promise<Lease | undefined>;
   /** Writes child shard ids or hash range if the lease exists; no counter check, no bump. */

@@ -41,14 +41,18 @@ export function toKclMetrics(event: EventEnvelope<ConsumerEvents>, workerIdentif
     case 'records.processed': {
       const p = event.payload;
       const dims = shard('ProcessTask', p.shardId);
+      // Unknown lag is left out rather than sent as 0, which would read as "caught up".
+      const lag = p.millisBehindLatest;
       return [
         d('RecordsProcessed', 'Count', p.records, dims),
         d('DataBytesProcessed', 'Bytes', p.bytes, dims),
-        d('MillisBehindLatest', 'Milliseconds', p.millisBehindLatest, dims),
+        ...(lag === undefined ? [] : [d('MillisBehindLatest', 'Milliseconds', lag, dims)]),
         d('RecordProcessor.processRecords.Time', 'Milliseconds', p.durationMs, dims),
         d('Success', 'Count', p.success ? 1 : 0, dims),
         // Per worker, no ShardId: the statistic set's Maximum is the most lagging shard.
-        d('MillisBehindLatest', 'Milliseconds', p.millisBehindLatest, { Operation: 'ApplicationTracker' }),
+        ...(lag === undefined
+          ? []
+          : [d('MillisBehindLatest', 'Milliseconds', lag, { Operation: 'ApplicationTracker' })]),
       ];
     }
     case 'records.fetched': {

@@ -4,6 +4,7 @@ import {
   GetShardIteratorCommand,
   KinesisClient,
   ProvisionedThroughputExceededException,
+  ResourceNotFoundException,
 } from '@aws-sdk/client-kinesis';
 import { encodeAggregatedRecord, ManualClock, TypedEventEmitter } from '@kinesis-kit/core';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -19,7 +20,11 @@ const MAX = ((1n << 128n) - 1n).toString();
 const text = (s: string) => new TextEncoder().encode(s);
 
 function setup(
-  options: { hashKeyRange?: { startingHashKey: string; endingHashKey: string }; maxRecords?: number } = {},
+  options: {
+    hashKeyRange?: { startingHashKey: string; endingHashKey: string };
+    maxRecords?: number;
+    catchUpTimeBetweenReadsInMillis?: number;
+  } = {},
 ) {
   const clock = new ManualClock(0);
   const events = new TypedEventEmitter<ConsumerEvents>({ clock });
@@ -34,6 +39,9 @@ function setup(
     hashKeyRange: options.hashKeyRange,
     maxRecords: options.maxRecords ?? 100,
     idleTimeBetweenReadsInMillis: 1_000,
+    ...(options.catchUpTimeBetweenReadsInMillis === undefined
+      ? {}
+      : { catchUpTimeBetweenReadsInMillis: options.catchUpTimeBetweenReadsInMillis }),
     requestTimeoutMillis: 30_000,
     initialTimestamp: undefined,
     clock,
@@ -80,32 +88,106 @@ describe('PollingFetcher', () => {
     });
   });
 
-  it('paces calls: 200 ms apart while behind, idle time apart when caught up', async () => {
+  const behindBatch = {
+    Records: [{ SequenceNumber: '1', Data: text('a'), PartitionKey: 'k' }],
+    NextShardIterator: 'it',
+    MillisBehindLatest: 9_000,
+  };
+
+  /** When the next GetRecords call starts (ms on the manual clock) after one behind read at 0. */
+  async function delayAfterBehindRead(options: { catchUpTimeBetweenReadsInMillis?: number }): Promise<number> {
     kinesis.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it' });
-    const behind = {
-      Records: [{ SequenceNumber: '1', Data: text('a'), PartitionKey: 'k' }],
-      NextShardIterator: 'it',
-      MillisBehindLatest: 9_000,
-    };
-    const caughtUp = { Records: [], NextShardIterator: 'it', MillisBehindLatest: 0 };
-    kinesis.on(GetRecordsCommand).resolvesOnce(behind).resolvesOnce(caughtUp).resolves(caughtUp);
-    const { clock, fetcher } = setup();
+    kinesis.on(GetRecordsCommand).resolves(behindBatch);
+    const { clock, fetcher } = setup(options);
     await fetcher.start(ExtendedSequenceNumber.TRIM_HORIZON);
     await fetcher.next();
     const second = fetcher.next();
+    while (kinesis.commandCalls(GetRecordsCommand).length < 2) {
+      await clock.whenSleeping();
+      await clock.advance(1);
+    }
+    await second;
+    return clock.now();
+  }
+
+  it('keeps the idle spacing between calls while behind, as the KCL (idle − time since the last call)', async () => {
+    // Before: 200 ms, i.e. the shard's whole 5 reads/s for one application.
+    expect(await delayAfterBehindRead({})).toBe(1_000);
+  });
+
+  it.each([
+    [400, 400],
+    [50, 200], // never faster than the shard's 5 calls/s
+  ])(
+    'reads %i ms apart while behind when catchUpTimeBetweenReadsInMillis says so (spacing %i)',
+    async (option, expected) => {
+      expect(await delayAfterBehindRead({ catchUpTimeBetweenReadsInMillis: option })).toBe(expected);
+    },
+  );
+
+  it('counts the time since the last call into the spacing: a slow processor costs no extra wait', async () => {
+    kinesis.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it' });
+    kinesis.on(GetRecordsCommand).resolves(behindBatch);
+    const { clock, fetcher } = setup();
+    await fetcher.start(ExtendedSequenceNumber.TRIM_HORIZON);
+    await fetcher.next();
+    await clock.advance(700); // the processor worked for 700 ms
+    const second = fetcher.next();
     await clock.whenSleeping();
-    await clock.advance(199);
+    await clock.advance(299);
     expect(kinesis.commandCalls(GetRecordsCommand)).toHaveLength(1);
     await clock.advance(1);
     await second;
     expect(kinesis.commandCalls(GetRecordsCommand)).toHaveLength(2);
-    const third = fetcher.next();
-    await clock.whenSleeping();
-    await clock.advance(999);
-    expect(kinesis.commandCalls(GetRecordsCommand)).toHaveLength(2);
-    await clock.advance(1);
-    await third;
-    expect(kinesis.commandCalls(GetRecordsCommand)).toHaveLength(3);
+  });
+
+  it('reports millisBehindLatest as undefined when the server does not send it (never as 0)', async () => {
+    kinesis.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it' });
+    kinesis.on(GetRecordsCommand).resolves({ Records: [], NextShardIterator: undefined });
+    const { fetcher } = setup();
+    await fetcher.start(ExtendedSequenceNumber.TRIM_HORIZON);
+    expect((await fetcher.next()).millisBehindLatest).toBeUndefined();
+    // And after the end, too.
+    expect(await fetcher.next()).toMatchObject({ isAtShardEnd: true, millisBehindLatest: undefined });
+  });
+
+  it.each([
+    ['start', ExtendedSequenceNumber.TRIM_HORIZON],
+    [
+      'start at a checkpoint inside a trimmed shard',
+      new ExtendedSequenceNumber('49590338271490256608559692538361571095921575989136588898'),
+    ],
+  ])(
+    'treats ResourceNotFoundException from GetShardIterator (%s) as the shard end, without retrying',
+    async (_name, checkpoint) => {
+      kinesis
+        .on(GetShardIteratorCommand)
+        .rejects(
+          new ResourceNotFoundException({ message: 'Shard shardId-000000000000 does not exist', $metadata: {} }),
+        );
+      const { fetcher, seen } = setup();
+      await fetcher.start(checkpoint);
+      expect(await fetcher.next()).toEqual({
+        records: [],
+        millisBehindLatest: undefined,
+        isAtShardEnd: true,
+        childShards: undefined,
+      });
+      expect(kinesis.commandCalls(GetShardIteratorCommand)).toHaveLength(1);
+      expect(kinesis.commandCalls(GetRecordsCommand)).toHaveLength(0);
+      expect(seen).toEqual([]);
+    },
+  );
+
+  it('treats ResourceNotFoundException when renewing an expired iterator as the shard end', async () => {
+    kinesis
+      .on(GetShardIteratorCommand)
+      .resolvesOnce({ ShardIterator: 'it' })
+      .rejects(new ResourceNotFoundException({ message: 'gone', $metadata: {} }));
+    kinesis.on(GetRecordsCommand).rejects(new ExpiredIteratorException({ message: 'expired', $metadata: {} }));
+    const { fetcher } = setup();
+    await fetcher.start(ExtendedSequenceNumber.TRIM_HORIZON);
+    expect((await fetcher.next()).isAtShardEnd).toBe(true);
   });
 
   it('renews an expired iterator AFTER the last record fetched', async () => {

@@ -33,6 +33,11 @@ export interface PollingFetcherOptions extends FetcherTarget {
   readonly client: Pick<KinesisClient, 'send'>;
   readonly maxRecords: number;
   readonly idleTimeBetweenReadsInMillis: number;
+  /**
+   * Wait between the starts of two GetRecords calls while behind (a full batch, or `MillisBehindLatest` > 0).
+   * Never below 200 ms (the shard's 5 calls/s). @defaultValue `idleTimeBetweenReadsInMillis`, as the KCL
+   */
+  readonly catchUpTimeBetweenReadsInMillis?: number;
   /** Longest one GetRecords or GetShardIterator call may take (`kinesisRequestTimeout`). */
   readonly requestTimeoutMillis: number;
   /** The timestamp `AT_TIMESTAMP` checkpoints start from (the KCL keeps it in configuration, not the lease). */
@@ -47,9 +52,13 @@ const MAX_CONSECUTIVE_THROTTLES_QUIET = 5;
 /**
  * Polls one shard with GetRecords, as the KCL's polling retrieval:
  * - starts with GetShardIterator at the checkpoint (`AT_SEQUENCE_NUMBER`; sentinels map to their iterator types);
- * - waits `idleTimeBetweenReadsInMillis` between calls when caught up, less while behind, and never calls
- *   more than 5 times per second (the shard's limit, shared with every other polling application);
+ * - spaces the starts of its calls `idleTimeBetweenReadsInMillis` apart, as the KCL does (it sleeps
+ *   `idleTimeBetweenReadsInMillis − timeSinceLastCall`), also while behind: the shard's 5 GetRecords/s are
+ *   shared with every other application on the stream, and a reader that takes them all starves the rest.
+ *   `catchUpTimeBetweenReadsInMillis` opts in to a shorter spacing while behind; never under 200 ms;
  * - renews an expired iterator `AFTER_SEQUENCE_NUMBER` the last record fetched;
+ * - treats `ResourceNotFoundException` from GetShardIterator or GetRecords as the end of the shard, as the KCL
+ *   does: the shard is past retention (or the stream was deleted), and retrying would stall its children;
  * - backs off with full jitter on throttling and on transient or server errors;
  * - deaggregates with core's `deaggregate`, applying the shard's hash key range exactly as the Java KCL
  *   does, and reports every dropped aggregate.
@@ -94,7 +103,8 @@ export class PollingFetcher implements RecordsFetcher {
   async next(signal?: AbortSignal): Promise<RecordsBatch> {
     const { clock, shardId } = this.#o;
     for (;;) {
-      if (this.#ended) return { records: [], millisBehindLatest: 0, isAtShardEnd: true, childShards: undefined };
+      if (this.#ended)
+        return { records: [], millisBehindLatest: undefined, isAtShardEnd: true, childShards: undefined };
       if (this.#iterator === undefined) await this.#restartIterator(signal);
       const iterator = this.#iterator;
       if (iterator === undefined) continue;
@@ -143,10 +153,11 @@ export class PollingFetcher implements RecordsFetcher {
     const isAtShardEnd = output.NextShardIterator === undefined || output.NextShardIterator === null;
     if (isAtShardEnd) this.#ended = true;
     const millisBehindLatest = output.MillisBehindLatest;
-    // Caught up (or an empty read): wait the idle time. Behind (the server says so, or the batch was full):
-    // read again as soon as the per-shard rate allows.
+    // Caught up (or an empty read): wait the idle time. Behind (the server says so, or the batch was full): the
+    // catch-up spacing, which is the idle time too unless the application opted in to reading faster.
     const behind = (millisBehindLatest !== undefined && millisBehindLatest > 0) || raw.length >= this.#o.maxRecords;
-    this.#nextDelay = raw.length > 0 && behind ? 0 : this.#o.idleTimeBetweenReadsInMillis;
+    const idle = this.#o.idleTimeBetweenReadsInMillis;
+    this.#nextDelay = raw.length > 0 && behind ? (this.#o.catchUpTimeBetweenReadsInMillis ?? idle) : idle;
     events.emit('records.fetched', { shardId, kinesisRecords: raw.length, bytes, millisBehindLatest, durationMs });
     return {
       records,
@@ -297,9 +308,15 @@ export class PollingFetcher implements RecordsFetcher {
         onRetry: ({ error }) =>
           this.#o.events.emit('error', { operation: 'GetShardIterator', error, shardId: this.#o.shardId }),
       },
-    );
-    if (output.ShardIterator === undefined) this.#ended = true;
-    return output.ShardIterator;
+    ).catch((error: unknown) => {
+      // The shard is gone: past retention (a parent whose checkpoint points into trimmed data after a long
+      // outage) or the stream was deleted. A client error for retry(), but the end of the shard for us, as
+      // for the KCL, so its children can start instead of waiting on it forever.
+      if (error instanceof Error && error.name === 'ResourceNotFoundException') return undefined;
+      throw error;
+    });
+    if (output === undefined || output.ShardIterator === undefined) this.#ended = true;
+    return output?.ShardIterator;
   }
 }
 

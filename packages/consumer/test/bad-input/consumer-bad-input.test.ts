@@ -125,6 +125,39 @@ describe('bad input, catalogued: the consumer', () => {
     expect(initialized).toEqual(['shardId-000000000000']);
   });
 
+  it('processor factory that throws: CreateProcessor error events, the lease released after 5 attempts, then processed once it works', async () => {
+    const s = await setupStream({ shardCount: 1, emulator: 'kinesalite' });
+    cleanup = s.cleanup;
+    let broken = true;
+    const values: string[] = [];
+    const consumer = s.consumer({
+      processor: () => {
+        if (broken) throw new Error('connection pool not ready');
+        return new (class extends RecordProcessor {
+          async processRecords(input: ProcessRecordsInput): Promise<void> {
+            values.push(...input.records.map((r) => new TextDecoder().decode(r.data)));
+            await input.checkpointer.checkpoint();
+          }
+        })();
+      },
+    });
+    const failures: string[] = [];
+    // Each release with the number of factory failures seen by then.
+    const released: [string, number][] = [];
+    consumer.on('error', ({ payload }) => {
+      if (payload.operation === 'CreateProcessor') failures.push(payload.operation);
+    });
+    consumer.on('lease.released', ({ payload }) => void released.push([payload.leaseKey, failures.length]));
+    await putPlain(s.kinesis, s.streamName, [{ partitionKey: 'a', value: 'waited' }]);
+    await consumer.start();
+    for (let i = 0; i < 300 && released.length === 0; i += 1) await sleep(100);
+    // Not held unprocessed: released for another worker after MAX_PROCESSOR_CREATION_ATTEMPTS calls.
+    expect(released[0]).toEqual(['shardId-000000000000', 5]);
+    broken = false;
+    for (let i = 0; i < 300 && values.length === 0; i += 1) await sleep(100);
+    expect(values).toEqual(['waited']);
+  });
+
   it('lease table with foreign items: skipped and left alone, the shards still processed', async () => {
     const s = await setupStream({ shardCount: 1, emulator: 'kinesalite' });
     cleanup = s.cleanup;
@@ -163,7 +196,12 @@ describe('bad input, catalogued: the consumer', () => {
       expect(line).toContain('`ValidationError`');
       expect(line).toContain(row.message.replaceAll('|', '\\|'));
     }
-    for (const scenario of ['processor that throws', 'never checkpoints at shard end', 'foreign items']) {
+    for (const scenario of [
+      'processor that throws',
+      'processor factory that throws',
+      'never checkpoints at shard end',
+      'foreign items',
+    ]) {
       expect(page).toContain(scenario);
     }
   });

@@ -116,7 +116,7 @@ export async function dispatchOurs(
       release: async () => true,
     },
     streamName: 'bench',
-    processor,
+    createProcessor: () => processor,
     fetcher: new PollingFetcher({
       client,
       streamName: 'bench',

@@ -151,21 +151,21 @@ export function describeLeaseStoreBehaviour(name: string, makeStore: () => Promi
       expect((await store.getLease('s-1'))?.ownerSwitchesSinceCheckpoint).toBe(0);
     });
 
-    it('keeps owner switches on a prepared checkpoint (only a committed one resets them)', async () => {
+    it('keeps owner switches on a prepared checkpoint (only a full checkpoint resets them, as the KCL)', async () => {
       await store.createLeaseIfNotExists(shard('s-1'));
       let lease = await store.getLease('s-1');
-      for (const owner of ['a', 'b']) {
+      for (const owner of ['a', 'b', 'c']) {
         if (lease === undefined) throw new Error('lost');
         lease = await store.takeLease(lease, owner);
       }
       if (lease === undefined) throw new Error('lost');
       const prepared = await store.updateCheckpoint(lease, {
         checkpoint: ExtendedSequenceNumber.TRIM_HORIZON,
-        pendingCheckpoint: seq(1),
+        pendingCheckpoint: seq(5),
         pendingCheckpointState: undefined,
       });
-      expect(prepared?.ownerSwitchesSinceCheckpoint).toBe(1);
-      expect((await store.getLease('s-1'))?.ownerSwitchesSinceCheckpoint).toBe(1);
+      expect(prepared?.ownerSwitchesSinceCheckpoint).toBe(2);
+      expect((await store.getLease('s-1'))?.ownerSwitchesSinceCheckpoint).toBe(2);
     });
 
     it('writes child shard ids without touching the counter, only on existing leases', async () => {
