@@ -92,7 +92,7 @@ export const RENEWAL_RETRIES = 2;
 
 /**
  * How often the lease watchdog checks the held leases for local expiry (the KCL scheduler's
- * `shardConsumerDispatchPollIntervalMillis`); at most half the renew interval when the failover time is short.
+ * `shardConsumerDispatchPollIntervalMillis`); at most a tenth of the failover time when that is short.
  * It is also the margin: a lease is given up once its last renewal is older than failover − this interval.
  */
 export const LEASE_WATCHDOG_INTERVAL_MILLIS = 1_000;

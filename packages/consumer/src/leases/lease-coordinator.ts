@@ -36,14 +36,12 @@ export function takeIntervalMillis(failoverTimeMillis: number, epsilonMillis: nu
 }
 
 /**
- * The watchdog period, which is also its margin: every second as the KCL's scheduler, but at most half the renew
- * interval, so a short failover time still leaves room for renewals between the margin and expiry.
+ * The watchdog period, which is also its margin: every second as the KCL's scheduler (at the default failover
+ * time of 10 s), but at most a tenth of the failover time, so a short failover time still leaves renewals most
+ * of it before the lease is given up.
  */
-export function watchdogIntervalMillis(failoverTimeMillis: number, epsilonMillis: number): number {
-  return Math.max(
-    1,
-    Math.min(LEASE_WATCHDOG_INTERVAL_MILLIS, Math.floor(renewIntervalMillis(failoverTimeMillis, epsilonMillis) / 2)),
-  );
+export function watchdogIntervalMillis(failoverTimeMillis: number): number {
+  return Math.max(1, Math.min(LEASE_WATCHDOG_INTERVAL_MILLIS, Math.floor(failoverTimeMillis / 10)));
 }
 
 /** Attempts at re-acquiring this worker's own leases when it starts. */
@@ -74,7 +72,7 @@ export class LeaseCoordinator {
     const { failoverTimeMillis, epsilonMillis } = options;
     this.#renewer = new LeaseRenewer({
       ...options,
-      expiryMarginMillis: watchdogIntervalMillis(failoverTimeMillis, epsilonMillis),
+      expiryMarginMillis: watchdogIntervalMillis(failoverTimeMillis),
       // A checkpoint or release may take up to one renew interval: a hung one delays the lease's renewal by at most that.
       callTimeoutMillis: renewIntervalMillis(failoverTimeMillis, epsilonMillis),
     });
@@ -94,7 +92,7 @@ export class LeaseCoordinator {
   }
 
   get watchdogIntervalMillis(): number {
-    return watchdogIntervalMillis(this.#options.failoverTimeMillis, this.#options.epsilonMillis);
+    return watchdogIntervalMillis(this.#options.failoverTimeMillis);
   }
 
   /** Re-acquires this worker's own leases, then starts the loops (the first take runs at once). */

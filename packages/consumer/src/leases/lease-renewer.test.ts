@@ -122,6 +122,29 @@ describe('LeaseRenewer', () => {
     expect(lost).toEqual([]);
   });
 
+  it('a release asked for during a renewal is written after it, at the counter it left', async () => {
+    const { store, renewer, token, lost } = await setup();
+    const renew = store.renewLease.bind(store);
+    let finishRenewal: (() => void) | undefined;
+    store.renewLease = async (lease) => {
+      await new Promise<void>((resolve) => {
+        finishRenewal = resolve;
+      });
+      return renew(lease);
+    };
+    const round = renewer.renewLeases();
+    for (let i = 0; i < 5 && finishRenewal === undefined; i++) await new Promise((r) => setImmediate(r));
+    const handle = renewer.handle('s-1', token);
+    const released = handle.release();
+    expect(handle.isHeld).toBe(false);
+    await expect(handle.checkpoint(write('1'))).rejects.toThrow(ShutdownError);
+    finishRenewal?.();
+    await round;
+    expect(await released).toBe(true);
+    expect(await store.getLease('s-1')).toMatchObject({ leaseOwner: undefined, leaseCounter: 3 });
+    expect(lost).toEqual([]);
+  });
+
   it('serializes a renewal and a checkpoint on the same lease so neither looks like a lost lease', async () => {
     const { store, renewer, token, lost } = await setup();
     await Promise.all([

@@ -1,4 +1,11 @@
-import { type Clock, callWithTimeout, isRetriable, isThrottlingError, ShutdownError } from '@kinesis-kit/core';
+import {
+  AbortError,
+  type Clock,
+  callWithTimeout,
+  isRetriable,
+  isThrottlingError,
+  ShutdownError,
+} from '@kinesis-kit/core';
 import { CheckpointError } from '../checkpoint-error.js';
 import type { CheckpointState } from '../checkpointer.js';
 import { RENEWAL_RETRIES } from '../defaults.js';
@@ -67,6 +74,8 @@ export class LeaseRenewer {
   readonly #locks = new Map<string, Promise<void>>();
   /** Tenures with a renewal in flight: the next round leaves them alone. */
   readonly #renewing = new Set<symbol>();
+  /** Tenures being released: held until the release is written, but nothing else may start on them. */
+  readonly #releasing = new Set<symbol>();
   readonly #callTimeoutMillis: number;
   readonly #lifetimeMillis: number;
 
@@ -108,7 +117,9 @@ export class LeaseRenewer {
   /** The leases held and not locally expired. */
   heldLeases(): Lease[] {
     const now = this.#options.clock.now();
-    return [...this.#held.values()].filter((h) => !this.#isExpired(h, now)).map((h) => h.lease);
+    return [...this.#held.values()]
+      .filter((h) => !this.#isExpired(h, now) && !this.#releasing.has(h.token))
+      .map((h) => h.lease);
   }
 
   /** The held lease with this key, if held. */
@@ -127,7 +138,7 @@ export class LeaseRenewer {
     if (tenure === undefined || lease === undefined || tenure.token !== token) {
       throw new ShutdownError(`${leaseKey} is no longer held`, { shardId: leaseKey });
     }
-    const isCurrent = (): boolean => this.#held.get(leaseKey)?.token === token;
+    const isCurrent = (): boolean => this.#held.get(leaseKey)?.token === token && !this.#releasing.has(token);
     return Object.freeze({
       leaseKey,
       lease,
@@ -168,7 +179,7 @@ export class LeaseRenewer {
     let failed = false;
     await Promise.all(
       [...this.#held.entries()].map(async ([leaseKey, held]) => {
-        if (this.#renewing.has(held.token)) return;
+        if (this.#renewing.has(held.token) || this.#releasing.has(held.token)) return;
         const now = clock.now();
         if (this.#isExpired(held, now)) {
           // Renewing now could resurrect a lease a peer already considers free: give it up instead.
@@ -178,7 +189,8 @@ export class LeaseRenewer {
         }
         this.#renewing.add(held.token);
         try {
-          const deadline = held.lastRenewedAt + this.#lifetimeMillis - now;
+          // Abandoned once the lease would be locally expired: by then it can no longer help.
+          const deadline = () => held.lastRenewedAt + this.#lifetimeMillis - clock.now();
           const outcome = await this.#locked(leaseKey, 'RenewLease', signal, deadline, (s) =>
             this.#renew(leaseKey, held, s),
           );
@@ -244,18 +256,36 @@ export class LeaseRenewer {
     }
   }
 
-  #release(leaseKey: string, token: symbol): Promise<boolean> {
-    const held = this.#held.get(leaseKey);
-    if (held === undefined || held.token !== token) return Promise.resolve(false);
-    // Not held from now on: no renewal or checkpoint may follow a release, even if the write fails.
-    this.#held.delete(leaseKey);
-    return this.#locked(leaseKey, 'ReleaseLease', undefined, this.#callTimeoutMillis, async (signal) => {
-      const released = (await this.#options.store.releaseLease(held.lease, signal)) !== undefined;
-      if (released) {
-        this.#options.events.emit('lease.released', { leaseKey, workerIdentifier: this.#options.workerIdentifier });
-      }
-      return released;
-    });
+  async #release(leaseKey: string, token: symbol): Promise<boolean> {
+    if (this.#held.get(leaseKey)?.token !== token || this.#releasing.has(token)) return false;
+    // No renewal or checkpoint may start after a release, even if its write fails; the one in flight finishes
+    // first (the lease's lock), so the release is written at the counter it left.
+    this.#releasing.add(token);
+    try {
+      return await this.#locked(
+        leaseKey,
+        'ReleaseLease',
+        undefined,
+        () => this.#callTimeoutMillis,
+        async (signal) => {
+          const held = this.#held.get(leaseKey);
+          if (held?.token !== token) return false;
+          this.#held.delete(leaseKey);
+          return this.#writeRelease(leaseKey, held.lease, signal);
+        },
+      );
+    } finally {
+      this.#releasing.delete(token);
+      if (this.#held.get(leaseKey)?.token === token) this.#held.delete(leaseKey);
+    }
+  }
+
+  async #writeRelease(leaseKey: string, lease: Lease, signal: AbortSignal): Promise<boolean> {
+    const released = (await this.#options.store.releaseLease(lease, signal)) !== undefined;
+    if (released) {
+      this.#options.events.emit('lease.released', { leaseKey, workerIdentifier: this.#options.workerIdentifier });
+    }
+    return released;
   }
 
   async #recordChildren(
@@ -277,25 +307,31 @@ export class LeaseRenewer {
     const notHeld = () =>
       new ShutdownError(`Cannot checkpoint ${leaseKey}: this worker no longer holds the lease`, { shardId: leaseKey });
     const tenure = this.#held.get(leaseKey);
-    if (tenure?.token !== token) throw notHeld();
+    if (tenure?.token !== token || this.#releasing.has(token)) throw notHeld();
     const started = clock.now();
     try {
       // Revoking the tenure (the watchdog, a failed renewal) abandons the write in flight: the processor hears
       // at once that its lease is gone instead of waiting out the write's deadline.
-      await this.#locked(leaseKey, 'UpdateLease', tenure.revoke.signal, this.#callTimeoutMillis, async (signal) => {
-        const held = this.#held.get(leaseKey);
-        if (held === undefined || held.token !== token) throw notHeld();
-        const sentAt = clock.now();
-        const next = await store.updateCheckpoint(held.lease, state, signal);
-        if (this.#held.get(leaseKey)?.token !== token) throw notHeld();
-        if (next === undefined) {
-          this.#drop(leaseKey, 'checkpoint-failed');
-          throw new ShutdownError(`Cannot checkpoint ${leaseKey}: the lease was taken by another worker`, {
-            shardId: leaseKey,
-          });
-        }
-        this.#held.set(leaseKey, { ...held, lease: next, lastRenewedAt: sentAt });
-      });
+      await this.#locked(
+        leaseKey,
+        'UpdateLease',
+        tenure.revoke.signal,
+        () => this.#callTimeoutMillis,
+        async (signal) => {
+          const held = this.#held.get(leaseKey);
+          if (held === undefined || held.token !== token) throw notHeld();
+          const sentAt = clock.now();
+          const next = await store.updateCheckpoint(held.lease, state, signal);
+          if (this.#held.get(leaseKey)?.token !== token) throw notHeld();
+          if (next === undefined) {
+            this.#drop(leaseKey, 'checkpoint-failed');
+            throw new ShutdownError(`Cannot checkpoint ${leaseKey}: the lease was taken by another worker`, {
+              shardId: leaseKey,
+            });
+          }
+          this.#held.set(leaseKey, { ...held, lease: next, lastRenewedAt: sentAt });
+        },
+      );
     } catch (error) {
       if (error instanceof ShutdownError) throw error;
       if (tenure.revoke.signal.aborted) throw notHeld();
@@ -335,25 +371,22 @@ export class LeaseRenewer {
   }
 
   /**
-   * Runs one write of a lease after the writes queued before it, all within `timeoutMs` counted from now
-   * (waiting included). The lock is let go when the write settles or its deadline passes, whichever is first:
-   * a write that hangs past its deadline (a client that ignores the abort) cannot hold the lease's lock.
+   * Runs one write of a lease after the writes queued before it, within `timeoutMs()` (asked once the lock is
+   * acquired); `signal` aborts the wait and the write. The lock is let go when the write settles or its deadline
+   * passes, whichever is first: a write that hangs past its deadline (a client that ignores the abort) cannot
+   * hold the lease's lock, so every wait is bounded by the deadlines of the writes ahead of it.
    */
   #locked<T>(
     leaseKey: string,
     operation: string,
     signal: AbortSignal | undefined,
-    timeoutMs: number,
+    timeoutMs: () => number,
     write: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     const previous = this.#locks.get(leaseKey) ?? Promise.resolve();
-    const run = callWithTimeout(
-      async (s) => {
-        await previous;
-        if (s.aborted) throw s.reason;
-        return write(s);
-      },
-      { operation, timeoutMs: Math.max(1, timeoutMs), clock: this.#options.clock, signal },
+    const clock = this.#options.clock;
+    const run = untilAborted(previous, signal, operation).then(() =>
+      callWithTimeout(write, { operation, timeoutMs: Math.max(1, timeoutMs()), clock, signal }),
     );
     const tail = Promise.allSettled([previous, run]).then(() => undefined);
     this.#locks.set(leaseKey, tail);
@@ -362,4 +395,18 @@ export class LeaseRenewer {
     });
     return run;
   }
+}
+
+/** Resolves with `promise` (which never rejects), or rejects with an AbortError as soon as `signal` aborts. */
+function untilAborted(promise: Promise<void>, signal: AbortSignal | undefined, operation: string): Promise<void> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(new AbortError(`${operation} was aborted`, { cause: signal.reason }));
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => reject(new AbortError(`${operation} was aborted`, { cause: signal.reason }));
+    signal.addEventListener('abort', onAbort, { once: true });
+    void promise.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
 }
