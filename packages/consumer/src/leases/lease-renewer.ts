@@ -1,11 +1,4 @@
-import {
-  AbortError,
-  type Clock,
-  callWithTimeout,
-  isRetriable,
-  isThrottlingError,
-  ShutdownError,
-} from '@kinesis-kit/core';
+import { type Clock, isRetriable, isThrottlingError, ShutdownError } from '@kinesis-kit/core';
 import { CheckpointError } from '../checkpoint-error.js';
 import type { CheckpointState } from '../checkpointer.js';
 import { RENEWAL_RETRIES } from '../defaults.js';
@@ -14,6 +7,7 @@ import type { Lease } from './lease.js';
 import { withLease } from './lease.js';
 import type { LeaseHandle } from './lease-handle.js';
 import type { LeaseStore } from './lease-store.js';
+import { LeaseWriteLock } from './lease-write-lock.js';
 
 /** A lease this worker holds, with the local time of its last successful write. */
 export interface HeldLease {
@@ -71,7 +65,7 @@ interface Tenure extends HeldLease {
 export class LeaseRenewer {
   readonly #options: LeaseRenewerOptions;
   readonly #held = new Map<string, Tenure>();
-  readonly #locks = new Map<string, Promise<void>>();
+  readonly #lock: LeaseWriteLock;
   /** Tenures with a renewal in flight: the next round leaves them alone. */
   readonly #renewing = new Set<symbol>();
   /** Tenures being released: held until the release is written, but nothing else may start on them. */
@@ -81,6 +75,7 @@ export class LeaseRenewer {
 
   constructor(options: LeaseRenewerOptions) {
     this.#options = options;
+    this.#lock = new LeaseWriteLock(options.clock);
     this.#callTimeoutMillis = options.callTimeoutMillis ?? Math.max(1, Math.floor(options.failoverTimeMillis / 3));
     this.#lifetimeMillis = options.failoverTimeMillis - (options.expiryMarginMillis ?? 0);
   }
@@ -191,9 +186,12 @@ export class LeaseRenewer {
         try {
           // Abandoned once the lease would be locally expired: by then it can no longer help.
           const deadline = () => held.lastRenewedAt + this.#lifetimeMillis - clock.now();
-          const outcome = await this.#locked(leaseKey, 'RenewLease', signal, deadline, (s) =>
-            this.#renew(leaseKey, held, s),
-          );
+          const outcome = await this.#lock.run(leaseKey, {
+            operation: 'RenewLease',
+            signal,
+            timeoutMs: deadline,
+            write: (s) => this.#renew(leaseKey, held, s),
+          });
           if (outcome === 'lost') lost++;
         } catch (error) {
           // Not a verdict on ownership: keep the lease; if this goes on, the watchdog gives it up.
@@ -262,18 +260,16 @@ export class LeaseRenewer {
     // first (the lease's lock), so the release is written at the counter it left.
     this.#releasing.add(token);
     try {
-      return await this.#locked(
-        leaseKey,
-        'ReleaseLease',
-        undefined,
-        () => this.#callTimeoutMillis,
-        async (signal) => {
+      return await this.#lock.run(leaseKey, {
+        operation: 'ReleaseLease',
+        timeoutMs: () => this.#callTimeoutMillis,
+        write: async (signal) => {
           const held = this.#held.get(leaseKey);
           if (held?.token !== token) return false;
           this.#held.delete(leaseKey);
           return this.#writeRelease(leaseKey, held.lease, signal);
         },
-      );
+      });
     } finally {
       this.#releasing.delete(token);
       if (this.#held.get(leaseKey)?.token === token) this.#held.delete(leaseKey);
@@ -312,12 +308,11 @@ export class LeaseRenewer {
     try {
       // Revoking the tenure (the watchdog, a failed renewal) abandons the write in flight: the processor hears
       // at once that its lease is gone instead of waiting out the write's deadline.
-      await this.#locked(
-        leaseKey,
-        'UpdateLease',
-        tenure.revoke.signal,
-        () => this.#callTimeoutMillis,
-        async (signal) => {
+      await this.#lock.run(leaseKey, {
+        operation: 'UpdateLease',
+        signal: tenure.revoke.signal,
+        timeoutMs: () => this.#callTimeoutMillis,
+        write: async (signal) => {
           const held = this.#held.get(leaseKey);
           if (held === undefined || held.token !== token) throw notHeld();
           const sentAt = clock.now();
@@ -331,7 +326,7 @@ export class LeaseRenewer {
           }
           this.#held.set(leaseKey, { ...held, lease: next, lastRenewedAt: sentAt });
         },
-      );
+      });
     } catch (error) {
       if (error instanceof ShutdownError) throw error;
       if (tenure.revoke.signal.aborted) throw notHeld();
@@ -369,44 +364,4 @@ export class LeaseRenewer {
     events.emit('lease.lost', { leaseKey, workerIdentifier, reason });
     onLeaseLost?.(leaseKey, reason);
   }
-
-  /**
-   * Runs one write of a lease after the writes queued before it, within `timeoutMs()` (asked once the lock is
-   * acquired); `signal` aborts the wait and the write. The lock is let go when the write settles or its deadline
-   * passes, whichever is first: a write that hangs past its deadline (a client that ignores the abort) cannot
-   * hold the lease's lock, so every wait is bounded by the deadlines of the writes ahead of it.
-   */
-  #locked<T>(
-    leaseKey: string,
-    operation: string,
-    signal: AbortSignal | undefined,
-    timeoutMs: () => number,
-    write: (signal: AbortSignal) => Promise<T>,
-  ): Promise<T> {
-    const previous = this.#locks.get(leaseKey) ?? Promise.resolve();
-    const clock = this.#options.clock;
-    const run = untilAborted(previous, signal, operation).then(() =>
-      callWithTimeout(write, { operation, timeoutMs: Math.max(1, timeoutMs()), clock, signal }),
-    );
-    const tail = Promise.allSettled([previous, run]).then(() => undefined);
-    this.#locks.set(leaseKey, tail);
-    void tail.then(() => {
-      if (this.#locks.get(leaseKey) === tail) this.#locks.delete(leaseKey);
-    });
-    return run;
-  }
-}
-
-/** Resolves with `promise` (which never rejects), or rejects with an AbortError as soon as `signal` aborts. */
-function untilAborted(promise: Promise<void>, signal: AbortSignal | undefined, operation: string): Promise<void> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(new AbortError(`${operation} was aborted`, { cause: signal.reason }));
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => reject(new AbortError(`${operation} was aborted`, { cause: signal.reason }));
-    signal.addEventListener('abort', onAbort, { once: true });
-    void promise.then(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    });
-  });
 }
