@@ -1,4 +1,5 @@
 import { ValidationError } from '@kinesis-kit/core';
+import type { CheckpointError } from './checkpoint-error.js';
 import { ExtendedSequenceNumber } from './extended-sequence-number.js';
 import type { KinesisClientRecord } from './kinesis-client-record.js';
 
@@ -11,7 +12,8 @@ export interface CheckpointState {
 
 /**
  * Persists checkpoint fields for one lease: a write conditional on the lease counter. Rejects with a
- * {@link @kinesis-kit/core!ShutdownError} when the lease is no longer held; retries throttling itself.
+ * {@link @kinesis-kit/core!ShutdownError} when the lease is no longer held, or a {@link CheckpointError} when the
+ * write did not get through (throttled, timed out); it does not retry.
  */
 export interface CheckpointWriter {
   write(state: CheckpointState): Promise<void>;
@@ -46,7 +48,8 @@ export interface CheckpointerOptions {
  *   else a {@link @kinesis-kit/core!ValidationError}; checkpointing the current checkpoint again does nothing;
  * - in `shardEnded`, `checkpoint()` (or the last record of the shard) writes `SHARD_END`, which lets the
  *   shard's children start;
- * - once the lease is lost every write rejects with a {@link @kinesis-kit/core!ShutdownError}; throttling is retried inside.
+ * - once the lease is lost every write rejects with a {@link @kinesis-kit/core!ShutdownError}; a throttled or failed
+ *   write rejects at once with a retriable {@link CheckpointError}, for the application to checkpoint again later.
  *
  * Writes are serialized: a second call waits for the first.
  */

@@ -90,6 +90,13 @@ export const MIN_FAILOVER_TIME_MILLIS = 100;
 /** How many times a throttled lease renewal is retried within one renew round. (KCL `RENEWAL_RETRIES`) */
 export const RENEWAL_RETRIES = 2;
 
+/**
+ * How often the lease watchdog checks the held leases for local expiry (the KCL scheduler's
+ * `shardConsumerDispatchPollIntervalMillis`); at most a tenth of the failover time when that is short.
+ * It is also the margin: a lease is given up once its last renewal is older than failover − this interval.
+ */
+export const LEASE_WATCHDOG_INTERVAL_MILLIS = 1_000;
+
 /** A lease unchanged for this many failover periods is "very old" and taken first. */
 export const VERY_OLD_LEASE_MULTIPLIER = 3;
 

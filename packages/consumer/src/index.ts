@@ -4,6 +4,7 @@
  * @packageDocumentation
  * @module @kinesis-kit/consumer
  */
+export * from './checkpoint-error.js';
 export * from './checkpointer.js';
 export * from './defaults.js';
 export * from './events.js';
@@ -15,6 +16,7 @@ export * from './leases/in-memory-lease-store.js';
 export * from './leases/lease.js';
 export * from './leases/lease-cleanup.js';
 export * from './leases/lease-coordinator.js';
+export * from './leases/lease-handle.js';
 export * from './leases/lease-renewer.js';
 export * from './leases/lease-serializer.js';
 export * from './leases/lease-store.js';

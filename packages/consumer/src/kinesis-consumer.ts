@@ -11,11 +11,11 @@ import {
   TypedEventEmitter,
   type Unsubscribe,
 } from '@kinesis-kit/core';
-import type { ConsumerEvents, LeaseLostReason } from './events.js';
+import type { ConsumerEvents, ShardShutdownReason } from './events.js';
 import { DynamoDBLeaseStore } from './leases/dynamodb-lease-store.js';
-import type { Lease } from './leases/lease.js';
 import { LeaseCleanup } from './leases/lease-cleanup.js';
 import { LeaseCoordinator } from './leases/lease-coordinator.js';
+import type { LeaseHandle } from './leases/lease-handle.js';
 import type { LeaseStore } from './leases/lease-store.js';
 import { CloudWatchMetricsPublisher } from './metrics/cloudwatch-metrics-publisher.js';
 import { type KinesisConsumerOptions, type ResolvedConsumerOptions, resolveConsumerOptions } from './options.js';
@@ -27,7 +27,7 @@ import { ShardSyncer } from './shard-sync.js';
 
 interface RunningShard {
   readonly consumer: ShardConsumer;
-  readonly token: symbol;
+  readonly handle: LeaseHandle;
   readonly done: Promise<unknown>;
 }
 
@@ -125,14 +125,13 @@ export class KinesisConsumer {
       enablePriorityLeaseAssignment: resolved.enablePriorityLeaseAssignment,
       clock,
       events: this.#events,
-      onLeaseAcquired: (lease, token) => this.#onLeaseAcquired(lease, token),
-      onLeaseLost: (leaseKey, reason) => this.#onLeaseLost(leaseKey, reason),
+      onLeaseAcquired: (handle) => this.#onLeaseAcquired(handle),
     });
     this.#cleanup = new LeaseCleanup({
       store: this.#store,
       heldLeases: () => this.#coordinator.heldLeases(),
       isProcessing: (leaseKey) => this.#shards.has(leaseKey),
-      forget: (leaseKey) => this.#coordinator.renewer.remove(leaseKey),
+      forget: (leaseKey) => this.#coordinator.forget(leaseKey),
       listing: () => {
         const map = this.#syncer.shardMap;
         return map === undefined
@@ -157,12 +156,6 @@ export class KinesisConsumer {
           { totalLeases: payload.totalLeases, numWorkers: payload.numWorkers },
         );
       }
-    });
-    // A finished shard's children have just been given leases: take them now rather than at the next
-    // scheduled round (up to (failover + epsilon) × 2 later), and wake children already held here.
-    this.#events.on('shard.ended', ({ payload }) => {
-      for (const running of this.#shards.values()) running.consumer.parentFinished(payload.shardId);
-      if (this.#shutdownPromise === undefined) void this.#coordinator.takeNow();
     });
     if (resolved.metricsLevel !== 'NONE') {
       let cloudWatch = options.cloudWatchClient;
@@ -330,7 +323,7 @@ export class KinesisConsumer {
       // A processor that never returns must not hold the process forever. Its lease is not released (it
       // may still be working) but no longer renewed, so it expires and moves on as after a crash.
       const stuck = running.filter((s) => s.consumer.state !== 'SHUTDOWN_COMPLETE').map((s) => s.consumer.shardId);
-      for (const shardId of stuck) this.#coordinator.renewer.remove(shardId);
+      for (const shardId of stuck) this.#coordinator.forget(shardId);
       logger.error(`Graceful shutdown timed out after ${this.options.shutdownTimeoutMillis} ms`, { stuck });
       this.#events.emit('error', {
         operation: 'Shutdown',
@@ -338,15 +331,8 @@ export class KinesisConsumer {
       });
     }
     // Leases whose shard already ended (kept until cleanup) have no running consumer: release them too.
-    await Promise.allSettled(
-      this.#coordinator.heldLeases().map(async (lease) => {
-        if (await this.#coordinator.renewer.release(lease.leaseKey)) {
-          this.#events.emit('lease.released', { leaseKey: lease.leaseKey, workerIdentifier: this.workerIdentifier });
-        }
-      }),
-    );
+    await Promise.allSettled(this.#coordinator.heldLeases().map((lease) => this.#coordinator.release(lease.leaseKey)));
     await Promise.allSettled([this.#coordinator.stop(), ...this.#loops]);
-    this.#coordinator.renewer.clear();
     await this.#metrics?.stop();
     if (this.#signalHandler !== undefined) {
       process.off('SIGTERM', this.#signalHandler);
@@ -365,9 +351,10 @@ export class KinesisConsumer {
     });
   }
 
-  #onLeaseAcquired(lease: Lease, token: symbol): void {
+  #onLeaseAcquired(handle: LeaseHandle): void {
+    const { lease } = handle;
     if (this.#shutdownPromise !== undefined) {
-      void this.#coordinator.renewer.release(lease.leaseKey).catch(() => undefined);
+      void handle.release().catch(() => undefined);
       return;
     }
     const running = this.#shards.get(lease.leaseKey);
@@ -375,36 +362,36 @@ export class KinesisConsumer {
     const o = this.options;
     const hashKeyRange = lease.hashKeyRange ?? this.#rangeFromShardMap(lease.leaseKey);
     const consumer = new ShardConsumer({
-      lease,
+      lease: handle,
       streamName: o.streamName,
       createProcessor: () => o.processorFactory(),
       fetcher: this.#fetcherFactory({ streamName: o.streamName, shardId: lease.leaseKey, hashKeyRange }),
       store: this.#store,
-      checkpointWriter: this.#coordinator.checkpointWriter(lease.leaseKey, token),
       createChildLeases: (parent, reported, signal) => this.#syncer.createChildLeases(parent, reported, signal),
-      onChildShardIds: (ids) => this.#coordinator.renewer.setChildShardIds(lease.leaseKey, ids),
-      releaseLease: async () => {
-        const released = await this.#coordinator.renewer.release(lease.leaseKey);
-        if (released)
-          this.#events.emit('lease.released', { leaseKey: lease.leaseKey, workerIdentifier: this.workerIdentifier });
-        return released;
-      },
       config: o,
       events: this.#events,
     });
     const done = consumer
       .start()
+      .then((reason) => this.#onShardStopped(lease.leaseKey, reason))
       .catch((error: unknown) => {
         this.#events.emit('error', { operation: 'ShardConsumer', error, shardId: lease.leaseKey });
       })
       .finally(() => {
         if (this.#shards.get(lease.leaseKey)?.consumer === consumer) this.#shards.delete(lease.leaseKey);
       });
-    this.#shards.set(lease.leaseKey, { consumer, token, done });
+    this.#shards.set(lease.leaseKey, { consumer, handle, done });
   }
 
-  #onLeaseLost(leaseKey: string, _reason: LeaseLostReason): void {
-    this.#shards.get(leaseKey)?.consumer.leaseLost();
+  /**
+   * A finished shard's children have just been given leases: wake children already held here, and take the
+   * others now rather than at the next scheduled round (up to (failover + epsilon) × 2 later). The extra round
+   * queues behind any round in progress, never beside it.
+   */
+  #onShardStopped(shardId: string, reason: ShardShutdownReason): void {
+    if (reason !== 'SHARD_END') return;
+    for (const running of this.#shards.values()) running.consumer.parentFinished(shardId);
+    if (this.#shutdownPromise === undefined) void this.#coordinator.takeNow();
   }
 
   #rangeFromShardMap(shardId: string): { startingHashKey: string; endingHashKey: string } | undefined {

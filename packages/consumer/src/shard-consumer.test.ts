@@ -7,6 +7,7 @@ import { ExtendedSequenceNumber } from './extended-sequence-number.js';
 import type { KinesisClientRecord } from './kinesis-client-record.js';
 import { InMemoryLeaseStore } from './leases/in-memory-lease-store.js';
 import { type Lease, newLease, withLease } from './leases/lease.js';
+import type { LeaseHandle } from './leases/lease-handle.js';
 import { silentLogger } from './logger.js';
 import type { ProcessRecordsErrorPolicy } from './options.js';
 import {
@@ -78,23 +79,30 @@ function setup(o: Options) {
   let released = 0;
   const store = o.store ?? new InMemoryLeaseStore();
   const fetcher = new ScriptedFetcher(o.batches);
+  const lease = o.lease ?? newLease({ leaseKey: 's', checkpoint: ExtendedSequenceNumber.TRIM_HORIZON });
+  const lost = new AbortController();
+  const handle: LeaseHandle = {
+    leaseKey: lease.leaseKey,
+    lease,
+    token: Symbol(lease.leaseKey),
+    isHeld: true,
+    lost: lost.signal,
+    async checkpoint(state) {
+      writes.push(state);
+    },
+    async recordChildren() {},
+    async release() {
+      released++;
+      return true;
+    },
+  };
   const consumer = new ShardConsumer({
-    lease: o.lease ?? newLease({ leaseKey: 's', checkpoint: ExtendedSequenceNumber.TRIM_HORIZON }),
+    lease: handle,
     streamName: 'stream',
     createProcessor: o.createProcessor ?? (() => o.processor),
     fetcher,
     store,
-    checkpointWriter: {
-      async write(state) {
-        writes.push(state);
-      },
-    },
     createChildLeases: async () => ({ status: 'created', childShardIds: ['child'] }),
-    onChildShardIds: () => {},
-    releaseLease: async () => {
-      released++;
-      return true;
-    },
     config: {
       parentShardPollIntervalMillis: 1_000,
       taskBackoffTimeMillis: 100,
@@ -106,7 +114,7 @@ function setup(o: Options) {
     },
     events,
   });
-  return { clock, consumer, seen, events, ended, writes, fetcher, released: () => released };
+  return { clock, consumer, seen, events, ended, writes, fetcher, released: () => released, lost };
 }
 
 /** Advances the clock whenever the code under test sleeps (jittered backoff included) until `work` settles. */
@@ -231,6 +239,29 @@ describe('ShardConsumer', () => {
       'process:1.0',
       'shardEnded',
     ]);
+  });
+
+  it('stops as soon as its lease handle is revoked, even while the processor is busy, and does not release', async () => {
+    let finishBatch: (() => void) | undefined;
+    const processor = new (class extends Log {
+      override async processRecords(input: ProcessRecordsInput): Promise<void> {
+        this.calls.push('process (slow)');
+        await new Promise<void>((resolve) => {
+          finishBatch = resolve;
+        });
+        await input.checkpointer.checkpoint().catch(() => this.calls.push('checkpoint refused'));
+      }
+    })();
+    const { consumer, lost, released, fetcher } = setup({ processor, batches: [batch([rec('5')]), batch([rec('6')])] });
+    const done = consumer.start();
+    for (let i = 0; i < 5 && finishBatch === undefined; i++) await new Promise((r) => setImmediate(r));
+    lost.abort('expired');
+    finishBatch?.();
+    expect(await done).toBe('LEASE_LOST');
+    // The batch in flight finishes; no further batch is delivered; the processor hears leaseLost.
+    expect(processor.calls).toEqual(['initialize@TRIM_HORIZON', 'process (slow)', 'leaseLost']);
+    expect(released()).toBe(0);
+    expect(fetcher.startedAt).toBeDefined();
   });
 
   it('graceful shutdown: shutdownRequested (which checkpoints), release, then leaseLost', async () => {

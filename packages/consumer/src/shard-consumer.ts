@@ -1,10 +1,11 @@
 import { AbortError, backoffDelay, type Clock, KinesisKitError, ShutdownError } from '@kinesis-kit/core';
-import { Checkpointer, type CheckpointWriter } from './checkpointer.js';
+import { Checkpointer } from './checkpointer.js';
 import { MAX_PROCESSOR_CREATION_ATTEMPTS } from './defaults.js';
 import type { ConsumerEventEmitter, ShardShutdownReason } from './events.js';
 import { ExtendedSequenceNumber } from './extended-sequence-number.js';
 import type { KinesisClientRecord } from './kinesis-client-record.js';
 import type { Lease } from './leases/lease.js';
+import type { LeaseHandle } from './leases/lease-handle.js';
 import type { LeaseStore } from './leases/lease-store.js';
 import type { Logger } from './logger.js';
 import type { ProcessRecordsErrorPolicy } from './options.js';
@@ -33,7 +34,11 @@ export interface ShardConsumerConfig {
 
 /** Options of a {@link ShardConsumer}; made by the {@link KinesisConsumer}. */
 export interface ShardConsumerOptions {
-  readonly lease: Lease;
+  /**
+   * This tenure of the shard's lease: checkpoints, child ids and the release go through it, and the consumer
+   * stops as soon as its `lost` signal aborts (a failed renewal or checkpoint, or the lease watchdog).
+   */
+  readonly lease: LeaseHandle;
   readonly streamName: string;
   /**
    * Makes this shard's processor (the application's factory). Called once the consumer starts; if it throws
@@ -41,18 +46,15 @@ export interface ShardConsumerOptions {
    * released so the shard is not held unprocessed.
    */
   readonly createProcessor: () => RecordProcessor;
+  /** Where records come from: polling (GetRecords) today; anything else that implements the interface. */
   readonly fetcher: RecordsFetcher;
-  readonly store: Pick<LeaseStore, 'getLease' | 'updateLeaseMetaInfo'>;
-  readonly checkpointWriter: CheckpointWriter;
+  /** Reads the parents' leases while waiting on them. */
+  readonly store: Pick<LeaseStore, 'getLease'>;
   readonly createChildLeases: (
     parent: Lease,
     reported: readonly ChildShardInfo[] | undefined,
     signal: AbortSignal,
   ) => Promise<ChildLeasesResult>;
-  /** Tells the lease holder the child ids, so the next write of the lease carries them. */
-  readonly onChildShardIds: (childShardIds: readonly string[]) => void;
-  /** Hands the lease back (graceful shutdown). */
-  readonly releaseLease: () => Promise<boolean>;
   readonly config: ShardConsumerConfig;
   readonly events: ConsumerEventEmitter;
 }
@@ -79,9 +81,18 @@ export class ShardConsumer {
   #done: Promise<ShardShutdownReason> | undefined;
   #parentWake = new AbortController();
 
+  readonly #onLeaseLost = (): void => this.leaseLost();
+
   constructor(options: ShardConsumerOptions) {
     this.#o = options;
     this.shardId = options.lease.leaseKey;
+    if (options.lease.lost.aborted) this.leaseLost();
+    else options.lease.lost.addEventListener('abort', this.#onLeaseLost, { once: true });
+  }
+
+  /** The lease as it was when this tenure began. */
+  get #lease(): Lease {
+    return this.#o.lease.lease;
   }
 
   get state(): ShardConsumerState {
@@ -94,7 +105,10 @@ export class ShardConsumer {
     return this.#done;
   }
 
-  /** The lease is gone: stop at once (after the processor call in flight) and tell the processor. */
+  /**
+   * The lease is gone: stop at once (after the processor call in flight) and tell the processor. Called through
+   * the handle's `lost` signal; public for whoever else learns it first.
+   */
   leaseLost(): void {
     this.#reason = 'LEASE_LOST';
     this.#halt();
@@ -105,7 +119,7 @@ export class ShardConsumer {
    * child does not sit out `parentShardPollIntervalMillis` after every reshard.
    */
   parentFinished(parentShardId: string): void {
-    if (this.#state === 'WAITING_ON_PARENT_SHARDS' && this.#o.lease.parentShardIds.includes(parentShardId)) {
+    if (this.#state === 'WAITING_ON_PARENT_SHARDS' && this.#lease.parentShardIds.includes(parentShardId)) {
       this.#parentWake.abort();
     }
   }
@@ -124,7 +138,8 @@ export class ShardConsumer {
   }
 
   async #run(): Promise<ShardShutdownReason> {
-    const { events, config, lease } = this.#o;
+    const { events, config } = this.#o;
+    const lease = this.#lease;
     let ended = false;
     try {
       if (lease.checkpoint.isShardEnd) {
@@ -153,6 +168,7 @@ export class ShardConsumer {
     this.#state = 'SHUTTING_DOWN';
     await this.#finish(reason);
     this.#o.fetcher.stop();
+    this.#o.lease.lost.removeEventListener('abort', this.#onLeaseLost);
     this.#state = 'SHUTDOWN_COMPLETE';
     events.emit('shard.shutdown', { shardId: this.shardId, reason });
     return reason;
@@ -166,7 +182,7 @@ export class ShardConsumer {
     if (reason === 'REQUESTED') {
       if (canTell) await this.#call('shutdownRequested', () => processor.shutdownRequested({ checkpointer }));
       if (this.#reason !== 'LEASE_LOST')
-        await this.#o.releaseLease().catch((error: unknown) => {
+        await this.#o.lease.release().catch((error: unknown) => {
           this.#o.events.emit('error', { operation: 'ReleaseLease', error, shardId: this.shardId });
         });
     }
@@ -208,7 +224,8 @@ export class ShardConsumer {
   }
 
   async #waitForParents(): Promise<void> {
-    const { store, events, config, lease } = this.#o;
+    const { store, events, config } = this.#o;
+    const lease = this.#lease;
     if (lease.parentShardIds.length === 0) return;
     let reported = false;
     let failures = 0;
@@ -234,7 +251,8 @@ export class ShardConsumer {
   }
 
   async #initialize(): Promise<void> {
-    const { events, config, lease, fetcher, streamName } = this.#o;
+    const { events, config, fetcher, streamName } = this.#o;
+    const lease = this.#lease;
     const processor = this.#requireProcessor();
     this.#state = 'INITIALIZING';
     this.#checkpointer = new Checkpointer({
@@ -242,7 +260,7 @@ export class ShardConsumer {
       streamName,
       checkpoint: lease.checkpoint,
       ...(lease.pendingCheckpoint === undefined ? {} : { pendingCheckpoint: lease.pendingCheckpoint }),
-      writer: this.#o.checkpointWriter,
+      writer: { write: (state) => this.#o.lease.checkpoint(state) },
     });
     for (let attempt = 1; ; attempt++) {
       this.#throwIfStopped();
@@ -386,15 +404,14 @@ export class ShardConsumer {
   }
 
   async #ensureChildLeases(reported: readonly ChildShardInfo[] | undefined): Promise<readonly string[]> {
-    const { events, store, lease } = this.#o;
+    const { events } = this.#o;
     for (let attempt = 1; ; attempt++) {
       this.#throwIfStopped();
       try {
-        const result = await this.#o.createChildLeases(lease, reported, this.#stop.signal);
+        const result = await this.#o.createChildLeases(this.#lease, reported, this.#stop.signal);
         if (result.status === 'created') {
           if (result.childShardIds.length > 0) {
-            await store.updateLeaseMetaInfo(this.shardId, { childShardIds: result.childShardIds }, this.#stop.signal);
-            this.#o.onChildShardIds(result.childShardIds);
+            await this.#o.lease.recordChildren(result.childShardIds, this.#stop.signal);
           }
           return result.childShardIds;
         }

@@ -1,8 +1,9 @@
 import { type Clock, retry } from '@kinesis-kit/core';
-import type { CheckpointWriter } from '../checkpointer.js';
-import type { ConsumerEventEmitter, LeaseLostReason } from '../events.js';
+import { LEASE_WATCHDOG_INTERVAL_MILLIS } from '../defaults.js';
+import type { ConsumerEventEmitter } from '../events.js';
 import type { Lease } from './lease.js';
-import { type HeldLease, LeaseRenewer } from './lease-renewer.js';
+import type { LeaseHandle } from './lease-handle.js';
+import { LeaseRenewer } from './lease-renewer.js';
 import type { LeaseStore } from './lease-store.js';
 import { LeaseTaker } from './lease-taker.js';
 
@@ -17,8 +18,11 @@ export interface LeaseCoordinatorOptions {
   readonly enablePriorityLeaseAssignment: boolean;
   readonly clock: Clock;
   readonly events: ConsumerEventEmitter;
-  readonly onLeaseAcquired: (lease: Lease, token: symbol) => void;
-  readonly onLeaseLost: (leaseKey: string, reason: LeaseLostReason) => void;
+  /**
+   * Called with the handle of each lease taken or re-acquired. The handle's `lost` signal aborts when the
+   * lease is lost, so whoever processes the shard stops on it.
+   */
+  readonly onLeaseAcquired: (handle: LeaseHandle) => void;
 }
 
 /** The renew period: failover / 3 − epsilon, so two renewals can fail before peers see the lease expire. */
@@ -31,26 +35,52 @@ export function takeIntervalMillis(failoverTimeMillis: number, epsilonMillis: nu
   return (failoverTimeMillis + epsilonMillis) * 2;
 }
 
+/**
+ * The watchdog period, which is also its margin: every second as the KCL's scheduler (at the default failover
+ * time of 10 s), but at most a tenth of the failover time, so a short failover time still leaves renewals most
+ * of it before the lease is given up.
+ */
+export function watchdogIntervalMillis(failoverTimeMillis: number): number {
+  return Math.max(1, Math.min(LEASE_WATCHDOG_INTERVAL_MILLIS, Math.floor(failoverTimeMillis / 10)));
+}
+
 /** Attempts at re-acquiring this worker's own leases when it starts. */
 const INITIALIZE_ATTEMPTS = 5;
 
 /**
- * Runs the renewer at a fixed rate and the taker with a fixed delay, with the KCL 2.x periods, on the
- * injected clock. Every loop is cancelled by `stop()`; a failing round is reported as an `error` event and
- * the loop goes on.
+ * Holds this worker's leases: runs the renewer at a fixed rate, the taker with a fixed delay (one round at a
+ * time, whoever asks), with the KCL 2.x periods, and a watchdog that gives up any lease not renewed for the
+ * failover time less a margin, whatever call is in flight. Each lease taken is handed out as one
+ * {@link LeaseHandle}. Every loop runs on the injected clock and is cancelled by `stop()`; a failing round is
+ * reported as an `error` event and the loop goes on.
  */
 export class LeaseCoordinator {
-  readonly renewer: LeaseRenewer;
-  readonly taker: LeaseTaker;
+  readonly #renewer: LeaseRenewer;
+  readonly #taker: LeaseTaker;
   readonly #options: LeaseCoordinatorOptions;
   readonly #renewController = new AbortController();
   readonly #takeController = new AbortController();
   #loops: Promise<void>[] = [];
+  readonly #renewRounds = new Set<Promise<void>>();
+  /** The last taker round asked for; rounds run one after another, never side by side. */
+  #takeQueue: Promise<void> = Promise.resolve();
+  /** A round asked for that has not started yet: a further ask joins it. */
+  #takePending: Promise<void> | undefined;
 
   constructor(options: LeaseCoordinatorOptions) {
     this.#options = options;
-    this.renewer = new LeaseRenewer({ ...options, onLeaseLost: options.onLeaseLost });
-    this.taker = new LeaseTaker({ ...options, renewer: this.renewer, onLeaseAcquired: options.onLeaseAcquired });
+    const { failoverTimeMillis, epsilonMillis } = options;
+    this.#renewer = new LeaseRenewer({
+      ...options,
+      expiryMarginMillis: watchdogIntervalMillis(failoverTimeMillis),
+      // A checkpoint or release may take up to one renew interval: a hung one delays the lease's renewal by at most that.
+      callTimeoutMillis: renewIntervalMillis(failoverTimeMillis, epsilonMillis),
+    });
+    this.#taker = new LeaseTaker({
+      ...options,
+      renewer: this.#renewer,
+      onLeaseAcquired: (lease, token) => options.onLeaseAcquired(this.#renewer.handle(lease.leaseKey, token)),
+    });
   }
 
   get renewIntervalMillis(): number {
@@ -61,18 +91,22 @@ export class LeaseCoordinator {
     return takeIntervalMillis(this.#options.failoverTimeMillis, this.#options.epsilonMillis);
   }
 
+  get watchdogIntervalMillis(): number {
+    return watchdogIntervalMillis(this.#options.failoverTimeMillis);
+  }
+
   /** Re-acquires this worker's own leases, then starts the loops (the first take runs at once). */
   async start(): Promise<void> {
     // A transient failure (a throttled or timed-out scan) must not fail the worker's start; a repeat is safe,
     // because renewing a lease renewed by the failed attempt just renews it again.
-    const own = await retry(({ signal }) => this.renewer.initialize(signal), {
+    const own = await retry(({ signal }) => this.#renewer.initialize(signal), {
       maxAttempts: INITIALIZE_ATTEMPTS,
       clock: this.#options.clock,
       signal: this.#renewController.signal,
       onRetry: ({ error }) => this.#options.events.emit('error', { operation: 'InitializeLeases', error }),
     });
     for (const lease of own) {
-      const held = this.renewer.held(lease.leaseKey);
+      const held = this.#renewer.held(lease.leaseKey);
       if (held === undefined) continue;
       this.#options.events.emit('lease.acquired', {
         leaseKey: lease.leaseKey,
@@ -80,26 +114,31 @@ export class LeaseCoordinator {
         previousOwner: this.#options.workerIdentifier,
         stolen: false,
       });
-      this.#options.onLeaseAcquired(held.lease, held.token);
+      this.#options.onLeaseAcquired(this.#renewer.handle(lease.leaseKey, held.token));
     }
+    const renewSignal = this.#renewController.signal;
     this.#loops = [
-      this.#fixedRate(this.renewIntervalMillis, this.#renewController.signal, 'RenewAllLeases', (s) =>
-        this.renewer.renewLeases(s),
-      ),
-      this.#fixedDelay(this.takeIntervalMillis, this.#takeController.signal, 'TakeLeases', async (s) => {
-        await this.taker.takeLeases(s);
+      // Not awaited: a round whose renewals are slow must not hold up the next (the renewer skips leases whose
+      // renewal is still in flight).
+      this.#fixedRate(this.renewIntervalMillis, renewSignal, 'RenewAllLeases', async (s) => {
+        const round = this.#guard('RenewAllLeases', s, (signal) => this.#renewer.renewLeases(signal));
+        this.#renewRounds.add(round);
+        void round.then(() => this.#renewRounds.delete(round));
       }),
+      this.#fixedRate(this.watchdogIntervalMillis, renewSignal, 'LeaseWatchdog', async () => {
+        this.#renewer.expireOverdue();
+      }),
+      this.#takeLoop(),
     ];
   }
 
-  /** Runs a taker round now (besides the schedule); used to pick up released leases quickly. */
-  async takeNow(): Promise<void> {
-    if (this.#takeController.signal.aborted) return;
-    try {
-      await this.taker.takeLeases(this.#takeController.signal);
-    } catch (error) {
-      if (!this.#takeController.signal.aborted) this.#options.events.emit('error', { operation: 'TakeLeases', error });
-    }
+  /**
+   * Runs a taker round soon (besides the schedule), to pick up released or new leases quickly. Rounds never run
+   * side by side: this one runs after the round in progress, and joins a round already waiting to start, so
+   * no two rounds decide on the same scan and steal past `maxLeasesToStealAtOneTime`.
+   */
+  takeNow(): Promise<void> {
+    return this.#takeRound();
   }
 
   /** Stops taking new leases; renewals go on (graceful shutdown still holds its leases). */
@@ -107,23 +146,54 @@ export class LeaseCoordinator {
     this.#takeController.abort();
   }
 
-  /** Stops every loop and waits for the rounds in flight. */
+  /** Stops every loop, waits for the rounds in flight, and stops holding every lease (silently). */
   async stop(): Promise<void> {
     this.#takeController.abort();
     this.#renewController.abort();
-    await Promise.all(this.#loops);
+    await Promise.all([...this.#loops, this.#takeQueue]);
+    await Promise.all(this.#renewRounds);
+    this.#renewer.clear();
   }
 
-  held(leaseKey: string): HeldLease | undefined {
-    return this.renewer.held(leaseKey);
-  }
-
+  /** The leases held and not locally expired. */
   heldLeases(): Lease[] {
-    return this.renewer.heldLeases();
+    return this.#renewer.heldLeases();
   }
 
-  checkpointWriter(leaseKey: string, token: symbol): CheckpointWriter {
-    return this.renewer.checkpointWriter(leaseKey, token);
+  /** Hands a held lease back (graceful shutdown of a lease no shard consumer holds a handle of). */
+  release(leaseKey: string): Promise<boolean> {
+    return this.#renewer.release(leaseKey);
+  }
+
+  /**
+   * Stops holding a lease without a write and without telling anyone: it was deleted on purpose, or its
+   * processor is stuck at shutdown and the lease must expire as after a crash.
+   */
+  forget(leaseKey: string): void {
+    this.#renewer.remove(leaseKey);
+  }
+
+  async #takeLoop(): Promise<void> {
+    const signal = this.#takeController.signal;
+    while (!signal.aborted) {
+      await this.#takeRound();
+      if (!(await this.#sleep(this.takeIntervalMillis, signal))) return;
+    }
+  }
+
+  #takeRound(): Promise<void> {
+    if (this.#takePending !== undefined) return this.#takePending;
+    const signal = this.#takeController.signal;
+    const round = this.#takeQueue.then(async () => {
+      this.#takePending = undefined;
+      if (signal.aborted) return;
+      await this.#guard('TakeLeases', signal, async (s) => {
+        await this.#taker.takeLeases(s);
+      });
+    });
+    this.#takePending = round;
+    this.#takeQueue = round;
+    return round;
   }
 
   async #fixedRate(
@@ -139,18 +209,6 @@ export class LeaseCoordinator {
       await this.#guard(operation, signal, round);
       // Fixed rate, but never a burst of catch-up rounds after a stall.
       next = Math.max(next + interval, clock.now());
-    }
-  }
-
-  async #fixedDelay(
-    interval: number,
-    signal: AbortSignal,
-    operation: string,
-    round: (signal: AbortSignal) => Promise<void>,
-  ): Promise<void> {
-    while (!signal.aborted) {
-      await this.#guard(operation, signal, round);
-      if (!(await this.#sleep(interval, signal))) return;
     }
   }
 

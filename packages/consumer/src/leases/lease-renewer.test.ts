@@ -5,6 +5,7 @@ import { ExtendedSequenceNumber } from '../extended-sequence-number.js';
 import { InMemoryLeaseStore } from './in-memory-lease-store.js';
 import { type Lease, newLease } from './lease.js';
 import { LeaseCoordinator } from './lease-coordinator.js';
+import type { LeaseHandle } from './lease-handle.js';
 import { LeaseRenewer } from './lease-renewer.js';
 import type { LeaseStore } from './lease-store.js';
 
@@ -86,13 +87,11 @@ describe('LeaseRenewer', () => {
   it('writes checkpoints through the current tenure only; a checkpoint also renews', async () => {
     const { store, renewer, token, clock } = await setup();
     await clock.advance(FAILOVER - 1);
-    await renewer.checkpointWriter('s-1', token).write(write('42'));
+    await renewer.handle('s-1', token).checkpoint(write('42'));
     expect((await store.getLease('s-1'))?.checkpoint.sequenceNumber).toBe('42');
     await clock.advance(FAILOVER - 1);
     expect(renewer.heldLeases()).toHaveLength(1);
-    await expect(renewer.checkpointWriter('s-1', Symbol('old tenure')).write(write('43'))).rejects.toThrow(
-      ShutdownError,
-    );
+    expect(() => renewer.handle('s-1', Symbol('old tenure'))).toThrow(ShutdownError);
   });
 
   it('a checkpoint write that fails for another reason rejects with CHECKPOINT_FAILED and keeps the lease', async () => {
@@ -100,7 +99,7 @@ describe('LeaseRenewer', () => {
     store.updateCheckpoint = async () => {
       throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
     };
-    const attempt = renewer.checkpointWriter('s-1', token).write(write('42'));
+    const attempt = renewer.handle('s-1', token).checkpoint(write('42'));
     await expect(attempt).rejects.toMatchObject({ code: 'CHECKPOINT_FAILED', retriable: true });
     expect(lost).toEqual([]);
     expect(renewer.heldLeases()).toHaveLength(1);
@@ -110,7 +109,7 @@ describe('LeaseRenewer', () => {
     const { store, renewer, token, lost } = await setup();
     const current = (await store.getLease('s-1')) as Lease;
     await store.takeLease(current, 'thief');
-    await expect(renewer.checkpointWriter('s-1', token).write(write('42'))).rejects.toThrow(ShutdownError);
+    await expect(renewer.handle('s-1', token).checkpoint(write('42'))).rejects.toThrow(ShutdownError);
     expect(lost).toEqual(['s-1:checkpoint-failed']);
     expect((await store.getLease('s-1'))?.checkpoint.sequenceNumber).toBe('TRIM_HORIZON');
   });
@@ -123,15 +122,39 @@ describe('LeaseRenewer', () => {
     expect(lost).toEqual([]);
   });
 
+  it('a release asked for during a renewal is written after it, at the counter it left', async () => {
+    const { store, renewer, token, lost } = await setup();
+    const renew = store.renewLease.bind(store);
+    let finishRenewal: (() => void) | undefined;
+    store.renewLease = async (lease) => {
+      await new Promise<void>((resolve) => {
+        finishRenewal = resolve;
+      });
+      return renew(lease);
+    };
+    const round = renewer.renewLeases();
+    for (let i = 0; i < 5 && finishRenewal === undefined; i++) await new Promise((r) => setImmediate(r));
+    const handle = renewer.handle('s-1', token);
+    const released = handle.release();
+    expect(handle.isHeld).toBe(false);
+    await expect(handle.checkpoint(write('1'))).rejects.toThrow(ShutdownError);
+    finishRenewal?.();
+    await round;
+    expect(await released).toBe(true);
+    expect(await store.getLease('s-1')).toMatchObject({ leaseOwner: undefined, leaseCounter: 3 });
+    expect(lost).toEqual([]);
+  });
+
   it('serializes a renewal and a checkpoint on the same lease so neither looks like a lost lease', async () => {
     const { store, renewer, token, lost } = await setup();
     await Promise.all([
       renewer.renewLeases(),
-      renewer.checkpointWriter('s-1', token).write(write('7')),
+      renewer.handle('s-1', token).checkpoint(write('7')),
       renewer.renewLeases(),
     ]);
     expect(lost).toEqual([]);
-    expect((await store.getLease('s-1'))?.leaseCounter).toBe(4);
+    // Take, one renewal, the checkpoint: the second round skips the lease, whose renewal is still in flight.
+    expect((await store.getLease('s-1'))?.leaseCounter).toBe(3);
   });
 });
 
@@ -141,7 +164,7 @@ function newCoordinator(
   workerIdentifier: string,
   clock: ManualClock,
   events: TypedEventEmitter<ConsumerEvents>,
-  onLeaseAcquired: (lease: Lease) => void = () => {},
+  onLeaseAcquired: (handle: LeaseHandle) => void = () => {},
 ): LeaseCoordinator {
   return new LeaseCoordinator({
     store,
@@ -154,7 +177,6 @@ function newCoordinator(
     clock,
     events,
     onLeaseAcquired,
-    onLeaseLost: () => {},
   });
 }
 
@@ -170,11 +192,12 @@ describe('LeaseCoordinator timers', () => {
         seen.push(`${e.timestamp}:${e.type}`);
     });
     const acquired: string[] = [];
-    const coordinator = newCoordinator(store, 'me', clock, events, (lease) => acquired.push(lease.leaseKey));
+    const coordinator = newCoordinator(store, 'me', clock, events, (handle) => acquired.push(handle.leaseKey));
     expect(coordinator.renewIntervalMillis).toBe(3_308);
     expect(coordinator.takeIntervalMillis).toBe(20_050);
     await coordinator.start();
-    await clock.whenSleeping(2);
+    // The renewer, the watchdog and the taker (after its first round) all sleep.
+    await clock.whenSleeping(3);
     await clock.advance(20_050);
     expect(acquired).toEqual(['s-1']);
     expect(seen).toEqual([

@@ -25,6 +25,12 @@ export interface RecordsBatch {
  * Reads one shard, one batch at a time, pulled by the shard consumer: the next batch is fetched only when
  * asked for, so a slow processor is never overrun. The polling implementation uses GetRecords; an enhanced
  * fan-out implementation (SubscribeToShard) can implement the same interface by pulling one event at a time.
+ *
+ * This is the shard consumer's only view of retrieval: it calls `start` once per tenure, then `next` in a loop,
+ * and `stop` when it halts (possibly more than once, and while a `next` is pending). Everything else — pacing,
+ * iterators, re-subscribing, retrying an expired iterator — stays inside the implementation. A `next` that
+ * rejects (other than on `signal`) is reported and retried by the shard consumer with a backoff, on the same
+ * fetcher, which must then resume after the last batch it returned.
  */
 export interface RecordsFetcher {
   /**
@@ -34,7 +40,7 @@ export interface RecordsFetcher {
   start(checkpoint: ExtendedSequenceNumber, signal?: AbortSignal): Promise<void>;
   /** The next batch, after whatever wait the retrieval rules demand. Rejects with an AbortError on `signal`. */
   next(signal?: AbortSignal): Promise<RecordsBatch>;
-  /** Releases what the fetcher holds. */
+  /** Releases what the fetcher holds (a subscription, batches read ahead). Idempotent. */
   stop(): void;
 }
 

@@ -105,7 +105,16 @@ export async function dispatchOurs(
   const events = new TypedEventEmitter<ConsumerEvents>({ clock });
   const processor = new Counting();
   const consumer = new ShardConsumer({
-    lease: newLease({ leaseKey: 'shardId-000000000000', checkpoint: ExtendedSequenceNumber.TRIM_HORIZON }),
+    lease: {
+      leaseKey: 'shardId-000000000000',
+      lease: newLease({ leaseKey: 'shardId-000000000000', checkpoint: ExtendedSequenceNumber.TRIM_HORIZON }),
+      token: Symbol('bench'),
+      isHeld: true,
+      lost: new AbortController().signal,
+      checkpoint: async () => {},
+      recordChildren: async () => {},
+      release: async () => true,
+    },
     streamName: 'bench',
     createProcessor: () => processor,
     fetcher: new PollingFetcher({
@@ -123,11 +132,8 @@ export async function dispatchOurs(
       clock,
       events,
     }),
-    store: { getLease: async () => undefined, updateLeaseMetaInfo: async () => true },
-    checkpointWriter: { write: async () => {} },
+    store: { getLease: async () => undefined },
     createChildLeases: async () => ({ status: 'created', childShardIds: [] }),
-    onChildShardIds: () => {},
-    releaseLease: async () => true,
     config: {
       parentShardPollIntervalMillis: 1,
       taskBackoffTimeMillis: 1,

@@ -41,7 +41,12 @@ const consumer = new KinesisConsumer({
 consumer.on('lease.acquired', ({ payload }) =>
   print({ type: 'acquired', worker, leaseKey: payload.leaseKey, at: Date.now() }),
 );
-consumer.on('lease.lost', ({ payload }) => print({ type: 'lost', worker, leaseKey: payload.leaseKey, at: Date.now() }));
+consumer.on('lease.lost', ({ payload }) =>
+  print({ type: 'lost', worker, leaseKey: payload.leaseKey, reason: payload.reason, at: Date.now() }),
+);
+consumer.on('processor.error', ({ payload }) =>
+  print({ type: 'processorError', worker, code: (payload.error as { code?: string }).code ?? 'other' }),
+);
 consumer.on('consumer.shutdown.completed', () => {
   print({ type: 'stopped', worker });
   kinesisClient.destroy();

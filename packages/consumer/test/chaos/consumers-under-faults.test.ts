@@ -78,6 +78,12 @@ describe('chaos: consumers under faults', () => {
 
       const batches: Batch[] = [];
       const acquisitions: { worker: string; leaseKey: string; at: number }[] = [];
+      // Why leases were lost and why processors failed, by reason: what explains the hand-overs.
+      const leasesLost: Record<string, number> = {};
+      const processorErrors: Record<string, number> = {};
+      const tally = (counts: Record<string, number>, key: string) => {
+        counts[key] = (counts[key] ?? 0) + 1;
+      };
       let incarnation = 0;
       const spawnWorker = (): Worker => {
         const id = `w${incarnation++}`;
@@ -98,7 +104,7 @@ describe('chaos: consumers under faults', () => {
         const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
         if (proc.stdout === null) throw new Error('no stdout');
         createInterface({ input: proc.stdout }).on('line', (line) => {
-          let m: Partial<Batch> & { type?: string; leaseKey?: string; at?: number };
+          let m: Partial<Batch> & { type?: string; leaseKey?: string; at?: number; reason?: string; code?: string };
           try {
             m = JSON.parse(line);
           } catch {
@@ -107,6 +113,8 @@ describe('chaos: consumers under faults', () => {
           if (m.type === 'batch' && m.shardId !== undefined && m.start !== undefined && m.end !== undefined) {
             batches.push({ worker: id, shardId: m.shardId, start: m.start, end: m.end, values: m.values ?? [] });
           }
+          if (m.type === 'lost') tally(leasesLost, m.reason ?? '?');
+          if (m.type === 'processorError') tally(processorErrors, m.code ?? '?');
           if (m.type === 'acquired' && m.leaseKey !== undefined) {
             acquisitions.push({ worker: id, leaseKey: m.leaseKey, at: m.at ?? Date.now() });
           }
@@ -295,6 +303,8 @@ describe('chaos: consumers under faults', () => {
         reshards: resharded,
         checkpointRegressions: regressions.length,
         overlaps: overlaps.length,
+        leasesLost,
+        processorErrors,
         unownedLeases: unowned,
         dynamoDB: p.stats(),
       };
