@@ -50,6 +50,15 @@ export class UserRecord {
   resolve: (result: UserRecordResult | Promise<never>) => void;
   /** Failed attempts so far; `undefined` until the first failure. */
   history: RetryHistory | undefined;
+  /**
+   * Links of the producer's list of unsettled records, owned by `Outstanding`: the record added just
+   * before and just after this one, `undefined` outside the list. {@link settle} unlinks the record, so once
+   * settled nothing of the producer's reaches its data, whatever older record is still pending.
+   */
+  older: UserRecord | undefined;
+  newer: UserRecord | undefined;
+  /** The record's position among every record ever added (see `Outstanding.whenSettled`). */
+  ticket: number;
 
   constructor(
     partitionKey: string,
@@ -71,6 +80,9 @@ export class UserRecord {
     this.expiresAt = expiresAt;
     this.resolve = unbound;
     this.history = undefined;
+    this.older = undefined;
+    this.newer = undefined;
+    this.ticket = 0;
   }
 
   /** Whether the caller's promise has been settled (or is about to be: the call is queued). */
@@ -88,10 +100,22 @@ export class UserRecord {
     return this.history === undefined ? this.arrivedAt : this.history.lastAttemptEnd;
   }
 
-  /** Settles the caller's promise with `result`, once: later calls do nothing. */
+  /**
+   * Settles the caller's promise with `result`, once: later calls do nothing. Takes the record out of the
+   * unsettled list at once (issue 11: a list that let go of records only in arrival order kept every record
+   * settled behind one slow record reachable, data and all).
+   */
   settle(result: UserRecordResult | Promise<never>): void {
     const resolve = this.resolve;
     this.resolve = settledMark;
+    const older = this.older;
+    const newer = this.newer;
+    if (older !== undefined && newer !== undefined) {
+      older.newer = newer;
+      newer.older = older;
+      this.older = undefined;
+      this.newer = undefined;
+    }
     resolve(result);
   }
 
