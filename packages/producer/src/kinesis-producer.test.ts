@@ -464,6 +464,43 @@ describe('KinesisProducer: bounded memory', () => {
   });
 });
 
+describe('KinesisProducer: the documented waitForCapacity loop', () => {
+  // Issue 11: without `bytes`, waitForCapacity checked the record count only, so once the byte bound bound
+  // (default bounds: records over ~670 B) the loop's addUserRecord rejected with BufferFullError.
+  it('never meets a BufferFullError when the byte bound binds', async () => {
+    const p = producer({ maxOutstandingBytes: 1024 * 1024, maxUserRecordSize: 256 * 1024 });
+    const puts: Promise<UserRecordResult>[] = [];
+    const adding = (async () => {
+      for (let i = 0; i < 300; i++) {
+        await p.waitForCapacity();
+        puts.push(p.addUserRecord('s', `k${i}`, new Uint8Array(10 * 1024)));
+      }
+    })();
+    while (puts.length < 300) await advance(100);
+    await adding;
+    await advance(100);
+    const results = await Promise.allSettled(puts);
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+  });
+
+  it('waits for room for one record of the largest size by default', async () => {
+    const p = producer({ maxOutstandingBytes: 2 * 1024 * 1024, maxUserRecordSize: 1024 * 1024 });
+    // Throttled, so the records stay outstanding until the test lets them through.
+    answer = () => ({ ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded' });
+    const puts = [1, 2].map(() => track(p.addUserRecord('s', 'k', new Uint8Array(600 * 1024))));
+    const room = track(p.waitForCapacity());
+    await advance(100);
+    expect(p.getOutstandingBytes()).toBe(2 * (600 * 1024 + 1));
+    expect(room.done).toBe(false);
+    const small = track(p.waitForCapacity({ bytes: 100 }));
+    await settle();
+    expect(small.done).toBe(true);
+    answer = undefined;
+    while (!puts.every((put) => put.done)) await advance(1000);
+    expect(room.done).toBe(true);
+  });
+});
+
 describe('KinesisProducer: lifecycle', () => {
   it('flushSync resolves once every record added before it has settled', async () => {
     const p = producer({ recordMaxBufferedTime: 60_000 });

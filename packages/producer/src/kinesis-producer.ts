@@ -45,7 +45,12 @@ export interface WaitOptions {
 export interface CapacityOptions {
   /** Room needed, in records. @defaultValue 1 */
   records?: number;
-  /** Room needed, in bytes (partition keys and data). @defaultValue 0 */
+  /**
+   * Room needed, in bytes (partition keys and data). The default makes room for any record the producer
+   * accepts, so `await waitForCapacity(); addUserRecord(...)` never meets a `BufferFullError`; pass the size
+   * of the record about to be added to use the byte bound to its last byte.
+   * @defaultValue `maxUserRecordSize`
+   */
   bytes?: number;
   signal?: AbortSignal;
 }
@@ -291,11 +296,15 @@ export class KinesisProducer {
 
   /**
    * Resolves once the memory bounds leave room for `records` more records of `bytes` more bytes in total:
-   * the way to add records in a loop without ever getting a `BufferFullError`.
+   * the way to add records in a loop without ever getting a `BufferFullError`. With no `bytes`, it waits
+   * for room for `records` records of up to `maxUserRecordSize` bytes together, so the loop is right
+   * whichever bound binds (issue 11: it used to check the count only, and once the byte bound bound the
+   * documented loop lost records to `BufferFullError`). Room is not reserved: add right after it resolves,
+   * without awaiting anything else in between.
    */
   waitForCapacity(options: CapacityOptions = {}): Promise<void> {
     const records = options.records ?? 1;
-    const bytes = options.bytes ?? 0;
+    const bytes = options.bytes ?? this.#options.maxUserRecordSize;
     if (this.#destroying !== undefined) {
       return Promise.reject(new ShutdownError('The producer is being destroyed'));
     }
