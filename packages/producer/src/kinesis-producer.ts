@@ -132,6 +132,7 @@ export class KinesisProducer {
       maxUserRecordSize: resolved.maxUserRecordSize,
       recordMaxBufferedTime: resolved.recordMaxBufferedTime,
       recordTtl: resolved.recordTtl,
+      copyData: resolved.copyData,
     };
   }
 

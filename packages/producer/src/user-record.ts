@@ -143,6 +143,8 @@ export interface UserRecordSettings {
   readonly maxUserRecordSize: number;
   readonly recordMaxBufferedTime: number;
   readonly recordTtl: number;
+  /** Whether `addUserRecord` copies the caller's bytes (see `ProducerOptions.copyData`). */
+  readonly copyData: boolean;
 }
 
 /**
@@ -170,8 +172,8 @@ export function createUserRecord(
     );
   }
   let data: Uint8Array;
-  if (raw instanceof Uint8Array) data = raw;
-  else if (typeof raw === 'string') data = Buffer.from(raw, 'utf8');
+  if (raw instanceof Uint8Array) data = settings.copyData ? ownCopy(raw) : raw;
+  else if (typeof raw === 'string') data = utf8.encode(raw);
   else {
     throw new ValidationError(`data must be a Uint8Array or a string, got ${describeValue(raw)}`, {
       field: 'data',
@@ -206,6 +208,24 @@ export function createUserRecord(
   const expiresAt = now + settings.recordTtl;
   const deadline = Math.min(now + settings.recordMaxBufferedTime, expiresAt);
   return new UserRecord(partitionKey, data, ehk, ehk ?? keyInfo.hashKey, size, now, deadline, expiresAt);
+}
+
+/**
+ * Encodes strings into memory of their own, for the same reason as {@link ownCopy} (`Buffer.from(string)`
+ * takes small strings from the shared pool); about as fast on Node 20 (1,106 vs 1,004 ns for 100-character
+ * strings in an isolated loop on the bench machine, loaded).
+ */
+const utf8 = new TextEncoder();
+
+/**
+ * A copy of `bytes` in memory of its own: what the record sends can no longer change when the caller reuses
+ * its buffer (the KPL copies at add too). Not a slice of Node's shared buffer pool (`Buffer.from`), where one
+ * record still waiting would keep the pool's whole 8 KiB slab, and with it the bytes of records long settled.
+ */
+function ownCopy(bytes: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return copy;
 }
 
 // One executor for every record's promise instead of a closure per record: the executor runs synchronously
