@@ -191,14 +191,14 @@ export class KinesisProducer {
     streamName: string,
     partitionKey: string,
     data: Uint8Array | string,
-    explicitHashKey?: string | bigint,
+    explicitHashKey?: string | bigint | null,
   ): Promise<UserRecordResult>;
   addUserRecord(record: UserRecordInput): Promise<UserRecordResult>;
   addUserRecord(
     streamOrRecord: string | UserRecordInput,
     partitionKey?: string,
     data?: Uint8Array | string,
-    explicitHashKey?: string | bigint,
+    explicitHashKey?: string | bigint | null,
   ): Promise<UserRecordResult> {
     if (typeof streamOrRecord === 'object' && streamOrRecord !== null) {
       return this.#add(

@@ -42,6 +42,17 @@ describe('createUserRecord', () => {
     expect(encoded.data.byteLength).toBe(encoded.data.buffer.byteLength);
   });
 
+  it('takes a null explicit hash key as none, as the Java KPL does (issue 11: a ValidationError before)', () => {
+    const record = validate({ streamName: 's', partitionKey: 'k', data: 'x', explicitHashKey: null });
+    expect(record.explicitHashKey).toBeUndefined();
+    expect(record.hashKey).toBe(hashKeyOf('k'));
+  });
+
+  it('accepts leading zeros beyond 40 characters in an explicit hash key', () => {
+    const record = validate({ streamName: 's', partitionKey: 'k', data: 'x', explicitHashKey: `${'0'.repeat(45)}7` });
+    expect(record.explicitHashKey).toBe(7n);
+  });
+
   it('routes by a valid explicit hash key', () => {
     const record = validate({ streamName: 's', partitionKey: 'k', data: '', explicitHashKey: '007' });
     expect(record.explicitHashKey).toBe(7n);

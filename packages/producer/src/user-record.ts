@@ -7,8 +7,11 @@ export interface UserRecordInput {
   partitionKey: string;
   /** The payload: bytes (a `Buffer` is a `Uint8Array`) or a string, sent as UTF-8. */
   data: Uint8Array | string;
-  /** A decimal integer from 0 to 2^128−1 that routes the record instead of its partition key's hash. */
-  explicitHashKey?: string | bigint;
+  /**
+   * A decimal integer from 0 to 2^128−1 that routes the record instead of its partition key's hash (leading
+   * zeros allowed). `null` or `undefined`: none, route by the partition key (as the Java KPL takes `null`).
+   */
+  explicitHashKey?: string | bigint | null;
 }
 
 const MAX_STREAM_NAME_LENGTH = 128;
@@ -190,7 +193,8 @@ export function createUserRecord(
     );
   }
   let ehk: bigint | undefined;
-  if (explicitHashKey !== undefined) {
+  // null means "none", as the Java KPL's addUserRecord(stream, key, null, data) does.
+  if (explicitHashKey !== undefined && explicitHashKey !== null) {
     try {
       if (typeof explicitHashKey !== 'string' && typeof explicitHashKey !== 'bigint') {
         throw new ValidationError(

@@ -8,7 +8,7 @@ export interface WritableProducer {
     streamName: string,
     partitionKey: string,
     data: Uint8Array | string,
-    explicitHashKey?: string | bigint,
+    explicitHashKey?: string | bigint | null,
   ): Promise<UserRecordResult>;
   waitForCapacity(options?: { records?: number; bytes?: number; signal?: AbortSignal }): Promise<void>;
   getOutstandingRecordsCount(): number;
