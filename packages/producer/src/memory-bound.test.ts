@@ -28,7 +28,7 @@ async function collect(): Promise<void> {
   gc();
 }
 
-function aliveBytes(refs: readonly WeakRef<Uint8Array>[]): number {
+function aliveBytes(refs: readonly WeakRef<Uint8Array | ArrayBufferLike>[]): number {
   let bytes = 0;
   for (const ref of refs) bytes += ref.deref()?.byteLength ?? 0;
   return bytes;
@@ -39,7 +39,9 @@ function aliveBytes(refs: readonly WeakRef<Uint8Array>[]): number {
  * sent without holding it (a mocking library's call history would).
  */
 class ThrottlingKinesis implements ProducerKinesisClient {
-  readonly sent: WeakRef<Uint8Array>[] = [];
+  /** The memory behind every entry sent (each ArrayBuffer once), watched without being held. */
+  readonly sent: WeakRef<ArrayBufferLike>[] = [];
+  readonly #seen = new WeakSet<ArrayBufferLike>();
   readonly #shards: Shard[];
   readonly #width: bigint;
   #sequence = 0;
@@ -55,7 +57,11 @@ class ThrottlingKinesis implements ProducerKinesisClient {
     if (!(command instanceof PutRecordsCommand)) return Promise.resolve({ Shards: this.#shards, $metadata: {} });
     const records = (command.input.Records ?? []).map((entry): PutRecordsResultEntry => {
       const shard = Number(BigInt(entry.ExplicitHashKey ?? '0') / this.#width);
-      if (entry.Data !== undefined) this.sent.push(new WeakRef(entry.Data));
+      const memory = entry.Data?.buffer;
+      if (memory !== undefined && !this.#seen.has(memory)) {
+        this.#seen.add(memory);
+        this.sent.push(new WeakRef(memory));
+      }
       if (shard === 0) return { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded' };
       return { ShardId: formatShardId(shard), SequenceNumber: String(++this.#sequence) };
     });
@@ -106,55 +112,70 @@ describe('KinesisProducer: retained data stays within the bound while one shard 
     await producer?.destroy({ timeoutMs: 0 });
   });
 
-  it('keeps at most maxOutstandingBytes + one aggregate per shard reachable', async () => {
-    const SHARDS = 4;
-    const MAX_OUTSTANDING_BYTES = 4 * 1024 * 1024;
-    const RECORD_TTL = 30_000;
-    const width = (MAX_HASH_KEY + 1n) / BigInt(SHARDS);
-    const shards = Array.from({ length: SHARDS }, (_, i) => ({
-      ShardId: formatShardId(i),
-      HashKeyRange: {
-        StartingHashKey: (width * BigInt(i)).toString(),
-        EndingHashKey: (i === SHARDS - 1 ? MAX_HASH_KEY : width * BigInt(i + 1) - 1n).toString(),
-      },
-      SequenceNumberRange: { StartingSequenceNumber: '0' },
-    }));
-    const kinesis = new ThrottlingKinesis(shards, width);
-    const sent = kinesis.sent;
-    const clock = new ManualClock(0);
-    producer = new KinesisProducer({
-      kinesisClient: kinesis,
-      clock,
-      random: () => 0.5,
-      metricsLevel: 'none',
-      // Unaggregated, so each record's own bytes are what the client sees and the test watches.
-      aggregationEnabled: false,
-      recordMaxBufferedTime: 0,
-      recordTtl: RECORD_TTL,
-      rateLimit: 1_000_000,
-      maxOutstandingBytes: MAX_OUTSTANDING_BYTES,
-    });
-    const p = producer;
-    const stuck: Promise<unknown>[] = [];
-    for (let phase = 0; phase < 3; phase++) {
-      // A record for the throttled shard first, then 20,000 for the others: every one of those settles
-      // after it, which is the settle order that pinned them.
-      stuck.push(p.addUserRecord('s', 'k', new Uint8Array(1000), 0n).catch((error: unknown) => error));
-      const settled: Promise<unknown>[] = [];
-      for (let i = 0; i < 20_000; i++) {
-        await p.waitForCapacity({ bytes: 1024 });
-        const hashKey = width * BigInt(1 + (i % (SHARDS - 1))) + BigInt(i);
-        settled.push(p.addUserRecord('s', 'k', new Uint8Array(1000), hashKey));
+  // Bytes: one record for the throttled shard a phase, first. Strings: every 8th record, so that records
+  // stuck on it are spread over all the memory records share if they share any (Node's 8 KiB buffer pool:
+  // one stuck string pinned its slab and the 7 settled records beside it).
+  it.each([
+    ['bytes', 20_000, 0, () => new Uint8Array(1000)],
+    // 1,500 stuck a phase: two phases' worth (3 MB) stay outstanding at once, within the bound.
+    ['strings', 12_000, 8, () => 'x'.repeat(1000)],
+  ] as const)(
+    'keeps at most maxOutstandingBytes + one aggregate per shard reachable (%s)',
+    async (_kind, perPhase, stuckEvery, data) => {
+      const SHARDS = 4;
+      const MAX_OUTSTANDING_BYTES = 4 * 1024 * 1024;
+      const RECORD_TTL = 30_000;
+      const width = (MAX_HASH_KEY + 1n) / BigInt(SHARDS);
+      const shards = Array.from({ length: SHARDS }, (_, i) => ({
+        ShardId: formatShardId(i),
+        HashKeyRange: {
+          StartingHashKey: (width * BigInt(i)).toString(),
+          EndingHashKey: (i === SHARDS - 1 ? MAX_HASH_KEY : width * BigInt(i + 1) - 1n).toString(),
+        },
+        SequenceNumberRange: { StartingSequenceNumber: '0' },
+      }));
+      const kinesis = new ThrottlingKinesis(shards, width);
+      const sent = kinesis.sent;
+      const clock = new ManualClock(0);
+      producer = new KinesisProducer({
+        kinesisClient: kinesis,
+        clock,
+        random: () => 0.5,
+        metricsLevel: 'none',
+        // Unaggregated, so each record's own bytes are what the client sees and the test watches.
+        aggregationEnabled: false,
+        recordMaxBufferedTime: 0,
+        recordTtl: RECORD_TTL,
+        rateLimit: 1_000_000,
+        maxOutstandingBytes: MAX_OUTSTANDING_BYTES,
+      });
+      const p = producer;
+      const stuck: Promise<unknown>[] = [];
+      for (let phase = 0; phase < 3; phase++) {
+        // A record for the throttled shard first, then thousands for the others: every one of those
+        // settles after it, which is the settle order that pinned them.
+        stuck.push(p.addUserRecord('s', 'k', data(), 0n).catch((error: unknown) => error));
+        const settled: Promise<unknown>[] = [];
+        for (let i = 1; i <= perPhase; i++) {
+          await p.waitForCapacity({ bytes: 1024 });
+          if (stuckEvery > 0 && i % stuckEvery === 0) {
+            stuck.push(p.addUserRecord('s', 'k', data(), BigInt(i)).catch((error: unknown) => error));
+            continue;
+          }
+          const hashKey = width * BigInt(1 + (i % (SHARDS - 1))) + BigInt(i);
+          settled.push(p.addUserRecord('s', 'k', data(), hashKey));
+        }
+        await Promise.all(settled);
+        await collect();
+        const retained = aliveBytes(sent);
+        expect(p.getOutstandingRecordsCount()).toBeGreaterThan(0);
+        expect(retained).toBeLessThanOrEqual(MAX_OUTSTANDING_BYTES + SHARDS * 1024 * 1024);
+        // Half a TTL a phase: 1.5 TTLs in all, each phase's stuck records still pending when the next is measured.
+        await clock.advance(RECORD_TTL / 2);
       }
-      await Promise.all(settled);
-      await collect();
-      const retained = aliveBytes(sent);
-      expect(p.getOutstandingRecordsCount()).toBeGreaterThan(0);
-      expect(retained).toBeLessThanOrEqual(MAX_OUTSTANDING_BYTES + SHARDS * 1024 * 1024);
-      // Half a TTL a phase: 1.5 TTLs in all, each phase's stuck record still pending when the next is measured.
-      await clock.advance(RECORD_TTL / 2);
-    }
-    await clock.advance(RECORD_TTL);
-    await Promise.all(stuck);
-  }, 60_000);
+      await clock.advance(RECORD_TTL);
+      await Promise.all(stuck);
+    },
+    60_000,
+  );
 });
