@@ -14,6 +14,22 @@ describe('examples', () => {
     expect(run.stdout).toMatch(/put 300 of 300 user records in \d+ Kinesis records .*; 0 failed/);
   });
 
+  // Issue 11: the sample's loop (await waitForCapacity(), then add) lost records to BufferFullError once the
+  // byte bound was the one that bound. 2 KB records against a 2 MiB bound: the byte bound binds at ~1,000.
+  it('producer-sample loses no record when the byte bound binds', async () => {
+    const run = await runExample('producer-sample.ts', [
+      '--records',
+      '3000',
+      '--size',
+      '2048',
+      '--max-outstanding-bytes',
+      String(2 * 1024 * 1024),
+    ]);
+    expect(run.stderr).not.toMatch(/record failed/);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/put 3000 of 3000 user records in \d+ Kinesis records .*; 0 failed/);
+  });
+
   it('producer-stream keeps the outstanding records within the bound while piping a faster source', async () => {
     const run = await runExample('producer-stream.ts', ['--records', '3000', '--max-outstanding', '200']);
     expect(run.code).toBe(0);

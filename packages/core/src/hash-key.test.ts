@@ -41,6 +41,10 @@ describe('parseExplicitHashKey', () => {
     ['0', 0n],
     ['42', 42n],
     ['00042', 42n],
+    // Leading zeros beyond 40 characters: the value is what must fit (issue 11: rejected before).
+    [`${'0'.repeat(60)}42`, 42n],
+    [`${'0'.repeat(10)}${MAX_HASH_KEY}`, MAX_HASH_KEY],
+    ['0'.repeat(50), 0n],
     [MAX_HASH_KEY.toString(), MAX_HASH_KEY],
     [7n, 7n],
   ])('accepts %s', (value, expected) => {
@@ -58,6 +62,7 @@ describe('parseExplicitHashKey', () => {
     'abc',
     (MAX_HASH_KEY + 1n).toString(),
     '9'.repeat(60),
+    `${'0'.repeat(10)}${MAX_HASH_KEY + 1n}`,
     -1n,
     MAX_HASH_KEY + 1n,
   ])('rejects %s with a ValidationError naming the value', (value) => {

@@ -32,7 +32,9 @@ export function parseExplicitHashKey(value: string | bigint): bigint {
   let key: bigint;
   if (typeof value === 'bigint') {
     key = value;
-  } else if (typeof value === 'string' && DECIMAL.test(value) && value.length <= 40) {
+  } else if (typeof value === 'string' && DECIMAL.test(value) && significantDigits(value) <= 39) {
+    // Leading zeros do not count (as in the KPL's and Java's parsing): only the value must fit 128 bits.
+    // 39 digits bound what BigInt parses, so a long string of digits cannot cost more than its scan.
     key = BigInt(value);
   } else {
     throw new ValidationError(
@@ -41,12 +43,19 @@ export function parseExplicitHashKey(value: string | bigint): bigint {
     );
   }
   if (key < 0n || key > MAX_HASH_KEY) {
-    throw new ValidationError(`explicitHashKey must be from 0 to 2^128-1, got ${key}`, {
+    throw new ValidationError(`explicitHashKey must be from 0 to 2^128-1, got ${String(value)}`, {
       field: 'explicitHashKey',
       value,
     });
   }
   return key;
+}
+
+/** Digits of a decimal string after its leading zeros (at least one: "000" has one, the 0). */
+function significantDigits(decimal: string): number {
+  let i = 0;
+  while (i < decimal.length - 1 && decimal.charCodeAt(i) === 48) i++;
+  return decimal.length - i;
 }
 
 /**

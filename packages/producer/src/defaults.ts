@@ -63,6 +63,9 @@ export const DEFAULT_MAX_OUTSTANDING_RECORDS = 100_000;
 /** Most bytes (partition keys and data) of user records accepted and not yet settled. */
 export const DEFAULT_MAX_OUTSTANDING_BYTES = 64 * 1024 * 1024;
 
+/** Copy the caller's bytes at `addUserRecord`, as the KPL does, so reusing a buffer cannot change what is sent. */
+export const DEFAULT_COPY_DATA = true;
+
 /** Backoff after a retriable failure other than throttling (the AWS SDK's base, capped low because records have a TTL). */
 export const DEFAULT_RETRY_BACKOFF = Object.freeze({ baseMs: 100, maxMs: 5_000 });
 

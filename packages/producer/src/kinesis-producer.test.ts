@@ -354,6 +354,34 @@ describe('KinesisProducer: failures and retries', () => {
     expect(errors).toEqual(['ListShards']);
   });
 
+  // Issue 11, defect 4: errors not on the classifier's lists were final, so one IMDS hiccup or a skewed clock
+  // failed every record of the call after one attempt. The KPL retries them until recordTtl.
+  it.each([
+    ['CredentialsProviderError', Object.assign(new Error('IMDS timed out'), { name: 'CredentialsProviderError' })],
+    ['ExpiredTokenException', Object.assign(new Error('expired'), { name: 'ExpiredTokenException', $fault: 'client' })],
+    ['RequestExpired', Object.assign(new Error('skew'), { name: 'RequestExpired', $fault: 'client' })],
+    [
+      'InvalidSignatureException',
+      Object.assign(new Error('sig'), { name: 'InvalidSignatureException', $fault: 'client' }),
+    ],
+  ])('retries a whole call that failed with %s', async (name, error) => {
+    const p = producer();
+    let first = true;
+    kinesisMock.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => {
+      calls.push(input);
+      if (first) {
+        first = false;
+        throw error;
+      }
+      return { Records: [{ ShardId: 'shardId-000000000000', SequenceNumber: '1' }], FailedRecordCount: 0 };
+    });
+    serverShards = evenShards(1);
+    const result = track(p.addUserRecord('s', 'k', 'x'));
+    await advance(100);
+    for (let i = 0; i < 10 && !result.done; i++) await advance(1_000);
+    expect(result.value?.attempts.map((a) => a.errorCode)).toEqual([name, undefined]);
+  });
+
   it('retries a call that times out after requestTimeout', async () => {
     const p = producer({ requestTimeout: 1_000 });
     let first = true;
@@ -461,6 +489,71 @@ describe('KinesisProducer: bounded memory', () => {
       retriable: true,
     });
     expect(p.getOutstandingBytes()).toBe(2 * 1024 * 1024);
+  });
+});
+
+describe('KinesisProducer: caller buffers', () => {
+  // Issue 11, defect 6: single records sent the caller's buffer, aggregates copied it only when sealed.
+  it.each([
+    ['aggregated', true],
+    ['single', false],
+  ])(
+    'sends what was passed even when the caller reuses its buffer after the call (%s)',
+    async (_name, aggregationEnabled) => {
+      const p = producer({ aggregationEnabled });
+      const buffer = Buffer.alloc(8);
+      const puts: Promise<UserRecordResult>[] = [];
+      for (let i = 0; i < 3; i++) {
+        buffer.write(`record-${i}`);
+        puts.push(p.addUserRecord('s', 'k', buffer));
+      }
+      buffer.write('reused!!');
+      await advance(100);
+      await Promise.all(puts);
+      const data = calls.flatMap((call) => call.Records ?? []).map((entry) => entry.Data ?? new Uint8Array(0));
+      const sent = data.flatMap((d) => {
+        const unpacked = deaggregate({ data: d, partitionKey: 'k', sequenceNumber: '1' });
+        return unpacked.status === 'delivered' ? unpacked.records.map((r) => Buffer.from(r.data).toString()) : [];
+      });
+      expect(sent).toEqual(['record-0', 'record-1', 'record-2']);
+    },
+  );
+});
+
+describe('KinesisProducer: the documented waitForCapacity loop', () => {
+  // Issue 11: without `bytes`, waitForCapacity checked the record count only, so once the byte bound bound
+  // (default bounds: records over ~670 B) the loop's addUserRecord rejected with BufferFullError.
+  it('never meets a BufferFullError when the byte bound binds', async () => {
+    const p = producer({ maxOutstandingBytes: 1024 * 1024, maxUserRecordSize: 256 * 1024 });
+    const puts: Promise<UserRecordResult>[] = [];
+    const adding = (async () => {
+      for (let i = 0; i < 300; i++) {
+        await p.waitForCapacity();
+        puts.push(p.addUserRecord('s', `k${i}`, new Uint8Array(10 * 1024)));
+      }
+    })();
+    while (puts.length < 300) await advance(100);
+    await adding;
+    await advance(100);
+    const results = await Promise.allSettled(puts);
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+  });
+
+  it('waits for room for one record of the largest size by default', async () => {
+    const p = producer({ maxOutstandingBytes: 2 * 1024 * 1024, maxUserRecordSize: 1024 * 1024 });
+    // Throttled, so the records stay outstanding until the test lets them through.
+    answer = () => ({ ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded' });
+    const puts = [1, 2].map(() => track(p.addUserRecord('s', 'k', new Uint8Array(600 * 1024))));
+    const room = track(p.waitForCapacity());
+    await advance(100);
+    expect(p.getOutstandingBytes()).toBe(2 * (600 * 1024 + 1));
+    expect(room.done).toBe(false);
+    const small = track(p.waitForCapacity({ bytes: 100 }));
+    await settle();
+    expect(small.done).toBe(true);
+    answer = undefined;
+    while (!puts.every((put) => put.done)) await advance(1000);
+    expect(room.done).toBe(true);
   });
 });
 

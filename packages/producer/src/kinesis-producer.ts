@@ -45,7 +45,12 @@ export interface WaitOptions {
 export interface CapacityOptions {
   /** Room needed, in records. @defaultValue 1 */
   records?: number;
-  /** Room needed, in bytes (partition keys and data). @defaultValue 0 */
+  /**
+   * Room needed, in bytes (partition keys and data). The default makes room for any record the producer
+   * accepts, so `await waitForCapacity(); addUserRecord(...)` never meets a `BufferFullError`; pass the size
+   * of the record about to be added to use the byte bound to its last byte.
+   * @defaultValue `maxUserRecordSize`
+   */
   bytes?: number;
   signal?: AbortSignal;
 }
@@ -71,7 +76,7 @@ export class KinesisProducer {
   readonly #sender: Sender;
   readonly #outstanding: Outstanding;
   readonly #hashKeys = new HashKeyCache();
-  readonly #pipelines = new Map<string, StreamPipeline>();
+  readonly #streams = new Map<string, StreamEntry>();
   readonly #stop = new AbortController();
   readonly #context: PipelineContext;
   readonly #recordSettings: UserRecordSettings;
@@ -127,6 +132,7 @@ export class KinesisProducer {
       maxUserRecordSize: resolved.maxUserRecordSize,
       recordMaxBufferedTime: resolved.recordMaxBufferedTime,
       recordTtl: resolved.recordTtl,
+      copyData: resolved.copyData,
     };
   }
 
@@ -135,6 +141,7 @@ export class KinesisProducer {
    * the figures the CloudWatch uploads are made of.
    */
   getMetrics(): ProducerMetricsSnapshot {
+    this.#countReceived();
     return this.#recorder.snapshot(this.#options.clock.now());
   }
 
@@ -163,7 +170,8 @@ export class KinesisProducer {
       requestTimeout: options.requestTimeout,
       // The KPL's UserRecordsPending: a gauge sampled every 200 ms, so an upload reports its min, max and mean.
       sample: () => {
-        for (const pipeline of this.#pipelines.values())
+        this.#countReceived();
+        for (const { pipeline } of this.#streams.values())
           this.#recorder.samplePending(pipeline.streamName, pipeline.pending);
       },
     });
@@ -185,14 +193,14 @@ export class KinesisProducer {
     streamName: string,
     partitionKey: string,
     data: Uint8Array | string,
-    explicitHashKey?: string | bigint,
+    explicitHashKey?: string | bigint | null,
   ): Promise<UserRecordResult>;
   addUserRecord(record: UserRecordInput): Promise<UserRecordResult>;
   addUserRecord(
     streamOrRecord: string | UserRecordInput,
     partitionKey?: string,
     data?: Uint8Array | string,
-    explicitHashKey?: string | bigint,
+    explicitHashKey?: string | bigint | null,
   ): Promise<UserRecordResult> {
     if (typeof streamOrRecord === 'object' && streamOrRecord !== null) {
       return this.#add(
@@ -210,12 +218,12 @@ export class KinesisProducer {
     if (this.#destroying !== undefined) {
       return Promise.reject(new ShutdownError('The producer is being destroyed; no more records are accepted'));
     }
-    let pipeline = this.#pipelines.get(streamName);
+    let stream = this.#streams.get(streamName);
     let record: UserRecord;
     try {
       record = createUserRecord(
         streamName,
-        pipeline !== undefined,
+        stream !== undefined,
         partitionKey,
         data,
         explicitHashKey,
@@ -238,16 +246,27 @@ export class KinesisProducer {
     }
     const promise = promiseFor(record);
     outstanding.add(record);
-    if (pipeline === undefined) pipeline = this.#addPipeline(streamName);
-    pipeline.add(record);
+    if (stream === undefined) stream = this.#addStream(streamName);
+    // Counted here, at add (the KPL's UserRecordsReceived), and handed to the metrics in batches.
+    stream.received++;
+    stream.pipeline.add(record);
     return promise;
   }
 
-  #addPipeline(streamName: string): StreamPipeline {
-    if (this.#pipelines.size === 0) this.#startMetrics();
-    const pipeline = new StreamPipeline(streamName, this.#context);
-    this.#pipelines.set(streamName, pipeline);
-    return pipeline;
+  #addStream(streamName: string): StreamEntry {
+    if (this.#streams.size === 0) this.#startMetrics();
+    const stream = { pipeline: new StreamPipeline(streamName, this.#context), received: 0 };
+    this.#streams.set(streamName, stream);
+    return stream;
+  }
+
+  /** Hands the records added since the last call to the metrics (every sample, before every read). */
+  #countReceived(): void {
+    for (const stream of this.#streams.values()) {
+      if (stream.received === 0) continue;
+      this.#recorder.received(stream.pipeline.streamName, stream.received);
+      stream.received = 0;
+    }
   }
 
   /**
@@ -256,9 +275,9 @@ export class KinesisProducer {
    */
   flush(streamName?: string): void {
     if (streamName === undefined) {
-      for (const pipeline of this.#pipelines.values()) pipeline.flush();
+      for (const { pipeline } of this.#streams.values()) pipeline.flush();
     } else {
-      this.#pipelines.get(streamName)?.flush();
+      this.#streams.get(streamName)?.pipeline.flush();
     }
   }
 
@@ -291,11 +310,15 @@ export class KinesisProducer {
 
   /**
    * Resolves once the memory bounds leave room for `records` more records of `bytes` more bytes in total:
-   * the way to add records in a loop without ever getting a `BufferFullError`.
+   * the way to add records in a loop without ever getting a `BufferFullError`. With no `bytes`, it waits
+   * for room for `records` records of up to `maxUserRecordSize` bytes together, so the loop is right
+   * whichever bound binds (issue 11: it used to check the count only, and once the byte bound bound the
+   * documented loop lost records to `BufferFullError`). Room is not reserved: add right after it resolves,
+   * without awaiting anything else in between.
    */
   waitForCapacity(options: CapacityOptions = {}): Promise<void> {
     const records = options.records ?? 1;
-    const bytes = options.bytes ?? 0;
+    const bytes = options.bytes ?? this.#options.maxUserRecordSize;
     if (this.#destroying !== undefined) {
       return Promise.reject(new ShutdownError('The producer is being destroyed'));
     }
@@ -344,7 +367,7 @@ export class KinesisProducer {
       // Timed out or aborted: what is left is failed below.
     }
     const error = new ShutdownError('The producer was destroyed before the record was put');
-    for (const pipeline of this.#pipelines.values()) {
+    for (const { pipeline } of this.#streams.values()) {
       try {
         pipeline.stop(error);
       } catch (stopError) {
@@ -365,6 +388,7 @@ export class KinesisProducer {
   async #stopMetrics(): Promise<void> {
     const publisher = this.#publisher;
     if (publisher === undefined) return;
+    this.#countReceived();
     const timer = new AbortController();
     try {
       await Promise.race([
@@ -419,6 +443,12 @@ export class KinesisProducer {
     const failure = error instanceof Error ? error : new KinesisKitError('INTERNAL', String(error));
     this.events.emit('producer.error', { error: failure, operation });
   }
+}
+
+/** A stream's pipeline and the records added to it since they were last counted into the metrics. */
+interface StreamEntry {
+  readonly pipeline: StreamPipeline;
+  received: number;
 }
 
 /**

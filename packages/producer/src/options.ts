@@ -81,6 +81,14 @@ export interface ProducerOptions {
   maxOutstandingRecords?: number;
   /** Most bytes (partition keys and data) of user records accepted and not yet settled. @defaultValue 67108864 */
   maxOutstandingBytes?: number;
+  /**
+   * Copy the bytes of each record at `addUserRecord`, as the KPL does, so what is sent is what the caller
+   * passed even if it then reuses or changes its buffer. **Set it to `false` only if you never modify a
+   * `Uint8Array`/`Buffer` after passing it until its promise settles**: the producer then sends the
+   * caller's memory as it is at send time, which may be long after the call. Strings are always encoded
+   * into memory of the producer's own. @defaultValue true
+   */
+  copyData?: boolean;
   /** Backoff after a retriable failure other than throttling (full jitter). @defaultValue `{ baseMs: 100, maxMs: 5000 }` */
   retryBackoff?: BackoffOptions;
   /** Backoff after throttling (full jitter). @defaultValue `{ baseMs: 250, maxMs: 5000 }` */
@@ -122,6 +130,7 @@ export interface ResolvedProducerOptions {
   readonly maxUserRecordSize: number;
   readonly maxOutstandingRecords: number;
   readonly maxOutstandingBytes: number;
+  readonly copyData: boolean;
   readonly retryBackoff: BackoffOptions;
   readonly throttlingBackoff: BackoffOptions;
   readonly metricsLevel: MetricsLevel;
@@ -285,6 +294,7 @@ export function resolveProducerOptions(options: ProducerOptions = {}): ResolvedP
       Number.MAX_SAFE_INTEGER,
     ),
     maxOutstandingBytes,
+    copyData: boolean('copyData', options.copyData, defaults.DEFAULT_COPY_DATA),
     retryBackoff: backoff('retryBackoff', options.retryBackoff, defaults.DEFAULT_RETRY_BACKOFF),
     throttlingBackoff: backoff('throttlingBackoff', options.throttlingBackoff, defaults.DEFAULT_THROTTLING_BACKOFF),
     metricsLevel: oneOf<MetricsLevel>('metricsLevel', options.metricsLevel, defaults.DEFAULT_METRICS_LEVEL, [

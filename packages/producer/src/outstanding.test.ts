@@ -14,7 +14,7 @@ function settle(outstanding: Outstanding, records: readonly UserRecord[]): void 
 }
 
 describe('Outstanding', () => {
-  it('tracks the oldest unsettled record through out-of-order settling, compaction and reuse', async () => {
+  it('tracks the oldest unsettled record through out-of-order settling and later bursts', async () => {
     const outstanding = new Outstanding(10_000, 1_000_000);
     const records = Array.from({ length: 3000 }, (_, i) => record(i));
     for (const r of records) outstanding.add(r);
@@ -30,7 +30,7 @@ describe('Outstanding', () => {
     await Promise.resolve();
     expect(firstDone).toBe(false);
 
-    // Now the head moves past 2,500 records (and compacts what is left to the front).
+    // Record 0 settles: the first 2,500 have all settled.
     settle(outstanding, records.slice(0, 1));
     await Promise.resolve();
     expect(firstDone).toBe(true);
@@ -41,7 +41,7 @@ describe('Outstanding', () => {
     expect(outstanding.oldest()).toBeUndefined();
     expect([outstanding.count, outstanding.bytes]).toEqual([0, 0]);
 
-    // The next burst reuses the slots: arrival order still holds.
+    // The next burst: arrival order still holds.
     const next = [record(5000), record(5001)];
     for (const r of next) outstanding.add(r);
     expect(outstanding.oldest()).toBe(next[0]);

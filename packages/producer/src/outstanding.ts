@@ -1,5 +1,5 @@
 import { AbortError } from '@kinesis-kit/core';
-import { NO_RECORD, type UserRecord } from './user-record.js';
+import { UserRecord } from './user-record.js';
 
 interface CapacityWaiter {
   readonly records: number;
@@ -17,28 +17,31 @@ interface SettledWaiter {
  * Every user record accepted and not yet settled: how many, how many bytes, which is oldest, and the
  * promise "waiters" (p-queue style) for callers waiting for room or for everything to settle.
  *
- * Records are kept in arrival order; settled ones are skipped lazily at the head, so adding, settling and
- * finding the oldest are O(1) amortized.
+ * Records are kept in arrival order in a list linked through the records themselves
+ * ({@link UserRecord.older}/{@link UserRecord.newer}), and a record leaves it the moment it settles
+ * ({@link UserRecord.settle}), in whatever order records settle. So the list references exactly the
+ * unsettled records: one record stuck on a throttled shard pins itself, not the thousands settled after it
+ * (issue 11). Adding, settling and finding the oldest are O(1).
  */
 export class Outstanding {
   readonly maxRecords: number;
   readonly maxBytes: number;
-  // Records from #head to #tail, in arrival order. The array and its slots are reused from burst to burst
-  // (a burst can be 100,000 records; growing a fresh array for each one is garbage the GC copies around).
-  readonly #queue: UserRecord[] = [];
-  #head = 0;
-  #tail = 0;
+  /** The list's two ends in one node: `#end.newer` is the oldest record, `#end.older` the newest. */
+  readonly #end: UserRecord;
   #count = 0;
   #bytes = 0;
   /** Records ever added; a record's position in that sequence is its ticket for settled-waiters. */
   #added = 0;
-  #settledUpTo = 0;
   #capacityWaiters: CapacityWaiter[] = [];
   #settledWaiters: SettledWaiter[] = [];
 
   constructor(maxRecords: number, maxBytes: number) {
     this.maxRecords = maxRecords;
     this.maxBytes = maxBytes;
+    const end = new UserRecord('', new Uint8Array(0), undefined, 0n, 0, 0, 0, 0);
+    end.older = end;
+    end.newer = end;
+    this.#end = end;
   }
 
   get count(): number {
@@ -54,40 +57,58 @@ export class Outstanding {
     return this.#added;
   }
 
+  /**
+   * How many records the list still references: the unsettled ones, whatever order others settled in. What
+   * the memory bound rests on; tests compare it with {@link count}.
+   */
+  get referenced(): number {
+    let n = 0;
+    const end = this.#end;
+    for (let r = end.newer; r !== undefined && r !== end; r = r.newer) n++;
+    return n;
+  }
+
   /** Whether a record of `bytes` fits now. */
   hasRoom(bytes: number): boolean {
     return this.#count < this.maxRecords && this.#bytes + bytes <= this.maxBytes;
   }
 
   add(record: UserRecord): void {
-    if (this.#tail < this.#queue.length) this.#queue[this.#tail] = record;
-    else this.#queue.push(record);
-    this.#tail++;
+    const end = this.#end;
+    const newest = end.older ?? end;
+    record.ticket = this.#added;
+    record.older = newest;
+    record.newer = end;
+    newest.newer = record;
+    end.older = record;
     this.#count++;
     this.#bytes += record.size;
     this.#added++;
   }
 
   /**
-   * Accounts for `records` records of `bytes` bytes in all that the caller has just settled: one update and
-   * one look at the waiters per aggregate rather than per record.
+   * Accounts for `records` records of `bytes` bytes in all that the caller has just settled (each record
+   * left the list as it settled): one update and one look at the waiters per aggregate rather than per record.
    */
   released(records: number, bytes: number): void {
     this.#count -= records;
     this.#bytes -= bytes;
-    this.#advanceHead();
     if (this.#capacityWaiters.length > 0) this.#wakeCapacityWaiters();
     if (this.#settledWaiters.length > 0) this.#wakeSettledWaiters();
   }
 
   /** The oldest unsettled record, if any. */
   oldest(): UserRecord | undefined {
-    return this.#head < this.#tail ? this.#queue[this.#head] : undefined;
+    const oldest = this.#end.newer;
+    return oldest === this.#end ? undefined : oldest;
   }
 
   /** Every unsettled record, oldest first (a copy). */
   unsettled(): UserRecord[] {
-    return this.#queue.slice(this.#head, this.#tail).filter((r) => !r.settled);
+    const records: UserRecord[] = [];
+    const end = this.#end;
+    for (let r = end.newer; r !== undefined && r !== end; r = r.newer) records.push(r);
+    return records;
   }
 
   /** Resolves once `records` more records and `bytes` more bytes fit. */
@@ -98,8 +119,13 @@ export class Outstanding {
 
   /** Resolves once the first `upTo` records ever added have all settled. */
   whenSettled(upTo: number, signal?: AbortSignal): Promise<void> {
-    if (this.#settledUpTo >= upTo) return Promise.resolve();
+    if (this.#settledUpTo() >= upTo) return Promise.resolve();
     return this.#wait(this.#settledWaiters, { upTo }, signal);
+  }
+
+  /** How many of the first records ever added have all settled: the oldest unsettled record's ticket. */
+  #settledUpTo(): number {
+    return this.oldest()?.ticket ?? this.#added;
   }
 
   #wait<W extends { resolve: () => void }>(
@@ -126,28 +152,6 @@ export class Outstanding {
     });
   }
 
-  #advanceHead(): void {
-    const queue = this.#queue;
-    const tail = this.#tail;
-    let head = this.#head;
-    for (let record = queue[head]; head < tail && record?.settled === true; record = queue[head]) {
-      // Let go of the record, keep the slot.
-      queue[head] = NO_RECORD;
-      head++;
-    }
-    this.#settledUpTo += head - this.#head;
-    if (head === tail) {
-      head = 0;
-      this.#tail = 0;
-    } else if (head > 1024 && head * 2 > tail) {
-      queue.copyWithin(0, head, tail);
-      queue.fill(NO_RECORD, tail - head, tail);
-      this.#tail = tail - head;
-      head = 0;
-    }
-    this.#head = head;
-  }
-
   #wakeCapacityWaiters(): void {
     const waiting = this.#capacityWaiters;
     let i = 0;
@@ -167,7 +171,7 @@ export class Outstanding {
   }
 
   #wakeSettledWaiters(): void {
-    const settledUpTo = this.#settledUpTo;
+    const settledUpTo = this.#settledUpTo();
     // Called on every settle while someone waits (flushSync): check before allocating anything.
     let any = false;
     for (const waiter of this.#settledWaiters) {

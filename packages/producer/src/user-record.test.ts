@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createUserRecord, promiseFor, rejectRecord, type UserRecordInput } from './user-record.js';
 
 const cache = new HashKeyCache(16);
-const validate = (input: UserRecordInput, max = 1024 * 1024) =>
+const validate = (input: UserRecordInput, max = 1024 * 1024, copyData = true) =>
   createUserRecord(
     input.streamName,
     false,
@@ -15,6 +15,7 @@ const validate = (input: UserRecordInput, max = 1024 * 1024) =>
       maxUserRecordSize: max,
       recordMaxBufferedTime: 100,
       recordTtl: 30_000,
+      copyData,
     },
     0,
   );
@@ -26,6 +27,30 @@ describe('createUserRecord', () => {
     expect(record.hashKey).toBe(hashKeyOf('ключ'));
     expect(record.size).toBe(8 + 6);
     expect(record.explicitHashKey).toBeUndefined();
+  });
+
+  it("copies the caller's bytes at the call unless copyData is off, and the copy shares no memory", () => {
+    const bytes = Buffer.from('before');
+    const copied = validate({ streamName: 's', partitionKey: 'k', data: bytes });
+    const borrowed = validate({ streamName: 's', partitionKey: 'k', data: bytes }, 1024 * 1024, false);
+    bytes.write('AFTER!');
+    expect(Buffer.from(copied.data).toString()).toBe('before');
+    expect(Buffer.from(borrowed.data).toString()).toBe('AFTER!');
+    // Its own memory: not a slice of Node's buffer pool, which one pending record would keep whole.
+    expect(copied.data.byteLength).toBe(copied.data.buffer.byteLength);
+    const encoded = validate({ streamName: 's', partitionKey: 'k', data: 'short string' });
+    expect(encoded.data.byteLength).toBe(encoded.data.buffer.byteLength);
+  });
+
+  it('takes a null explicit hash key as none, as the Java KPL does (issue 11: a ValidationError before)', () => {
+    const record = validate({ streamName: 's', partitionKey: 'k', data: 'x', explicitHashKey: null });
+    expect(record.explicitHashKey).toBeUndefined();
+    expect(record.hashKey).toBe(hashKeyOf('k'));
+  });
+
+  it('accepts leading zeros beyond 40 characters in an explicit hash key', () => {
+    const record = validate({ streamName: 's', partitionKey: 'k', data: 'x', explicitHashKey: `${'0'.repeat(45)}7` });
+    expect(record.explicitHashKey).toBe(7n);
   });
 
   it('routes by a valid explicit hash key', () => {

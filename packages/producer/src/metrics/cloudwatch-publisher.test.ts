@@ -126,6 +126,15 @@ describe('metrics upload to CloudWatch', () => {
     expect(find(uploads[1]?.data ?? [], 'UserRecordsPut', {})).toBeUndefined();
   });
 
+  // Issue 11: UserRecordsReceived was counted when a call was sent, so records still buffered (or failed
+  // before any call) were missing from it. The KPL counts at add.
+  it('counts UserRecordsReceived at add, before anything is sent', async () => {
+    const p = producer({ recordMaxBufferedTime: 60_000 });
+    for (let i = 0; i < 7; i++) void p.addUserRecord('orders', `k${i}`, 'x').catch(() => {});
+    const received = p.getMetrics().metrics.find((m) => m.name === 'UserRecordsReceived' && m.granularity === 'stream');
+    expect(received?.sum).toBe(7);
+  });
+
   it('honours metricsLevel and metricsGranularity', async () => {
     const p = producer({ metricsLevel: 'summary', metricsGranularity: 'stream' });
     await Promise.all([p.addUserRecord('s', 'k', 'x'), advance(100)]);

@@ -52,6 +52,15 @@ export class MetricsRecorder {
     return { since: this.#since, at, metrics: this.#total.series() };
   }
 
+  /**
+   * Counts `count` user records added to `streamName` (the KPL's `UserRecordsReceived`, counted at add). The
+   * producer calls it rather than an event per record; `producer.records.received` events, emitted per call
+   * sent, are not counted again.
+   */
+  received(streamName: string, count: number): void {
+    this.#put('UserRecordsReceived', repeated(1, count), streamName);
+  }
+
   /** Records a sample of records outstanding in a stream (the KPL samples this metric). */
   samplePending(streamName: string, count: number): void {
     this.#put('UserRecordsPending', { count: 1, sum: count, min: count, max: count }, streamName);
@@ -74,11 +83,6 @@ export class MetricsRecorder {
 
   #record(event: EventEnvelope<ProducerEvents>): void {
     switch (event.type) {
-      case 'producer.records.received': {
-        const { streamName, count } = event.payload;
-        this.#put('UserRecordsReceived', repeated(1, count), streamName);
-        return;
-      }
       case 'producer.record.put': {
         const p = event.payload;
         this.#put('UserRecordsPut', repeated(1, p.userRecords), p.streamName, p.shardId);
