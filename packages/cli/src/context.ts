@@ -1,8 +1,6 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { createDynamoDBClient, createKinesisClient, type SdkClientOptions } from '@kinesis-kit/core';
 
 /** The options every command accepts. */
 export interface GlobalOptions {
@@ -48,17 +46,19 @@ export class CommandContext {
    * whole PutRecords call would duplicate the records that had succeeded.
    */
   newKinesisClient(maxAttempts?: number): KinesisClient {
-    const client = new KinesisClient({ ...this.#common(), endpoint: this.options.endpoint, maxAttempts });
+    const client = createKinesisClient({ ...this.#common(), ...(maxAttempts === undefined ? {} : { maxAttempts }) });
     this.#clients.push(client);
     return client;
   }
 
   dynamodb(): DynamoDBClient {
-    if (this.#dynamodb === undefined) {
-      this.#dynamodb = new DynamoDBClient({ ...this.#common(), endpoint: this.options.dynamodbEndpoint });
-      this.#clients.push(this.#dynamodb);
+    let client = this.#dynamodb;
+    if (client === undefined) {
+      client = createDynamoDBClient(this.#common());
+      this.#dynamodb = client;
+      this.#clients.push(client);
     }
-    return this.#dynamodb;
+    return client;
   }
 
   /** Destroys every client made, so no keep-alive socket holds the process open. */
@@ -66,15 +66,14 @@ export class CommandContext {
     for (const client of this.#clients.splice(0)) client.destroy();
   }
 
-  #common() {
+  /** Core's HTTP/1.1 keep-alive clients; an endpoint left unset is the SDK's to resolve (`AWS_ENDPOINT_URL_*`). */
+  #common(): SdkClientOptions {
+    const { region, profile, endpoint, dynamodbEndpoint } = this.options;
     return {
-      region: this.options.region,
-      profile: this.options.profile,
-      // HTTP/1.1 keep-alive: the SDK's default Kinesis handler speaks HTTP/2, which kinesalite does not.
-      requestHandler: new NodeHttpHandler({
-        httpAgent: new HttpAgent({ keepAlive: true }),
-        httpsAgent: new HttpsAgent({ keepAlive: true }),
-      }),
+      ...(region === undefined ? {} : { region }),
+      ...(profile === undefined ? {} : { profile }),
+      ...(endpoint === undefined ? {} : { kinesisEndpoint: endpoint }),
+      ...(dynamodbEndpoint === undefined ? {} : { dynamoDbEndpoint: dynamodbEndpoint }),
     };
   }
 }

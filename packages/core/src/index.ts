@@ -16,5 +16,7 @@ export * from './hash-key-cache.js';
 export * from './limits.js';
 export * from './list-shards.js';
 export * from './retry.js';
+export * from './sdk-clients.js';
 export * from './shard-id.js';
 export * from './shard-map.js';
+export * from './wait-for-stream-active.js';
