@@ -15,6 +15,7 @@ export * from './hash-key.js';
 export * from './hash-key-cache.js';
 export * from './limits.js';
 export * from './list-shards.js';
+export * from './read-shard.js';
 export * from './retry.js';
 export * from './sdk-clients.js';
 export * from './shard-id.js';
