@@ -2,6 +2,7 @@ import {
   type GetRecordsCommandOutput,
   GetShardIteratorCommand,
   type GetShardIteratorCommandInput,
+  type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from './clock.js';
@@ -21,7 +22,7 @@ function scripted(clock: ManualClock, answers: Answer[]) {
     iteratorInputs,
     readsAt,
     iteratorsRead,
-    send: async (command: { input: object }, options?: { abortSignal?: AbortSignal }): Promise<never> => {
+    send: (async (command: { input: object }, options?: { abortSignal?: AbortSignal }): Promise<never> => {
       if (command instanceof GetShardIteratorCommand) {
         iteratorInputs.push(command.input);
         return { ShardIterator: `iterator-${++iterators}` } as never;
@@ -36,7 +37,7 @@ function scripted(clock: ManualClock, answers: Answer[]) {
       }
       if (answer instanceof Error) throw answer;
       return { NextShardIterator: `next-${next}`, MillisBehindLatest: 0, Records: [], ...answer } as never;
-    },
+    }) as unknown as KinesisClient['send'],
   };
 }
 
@@ -73,9 +74,14 @@ async function collect(clock: ManualClock, reads: AsyncGenerator<ShardRead>, cou
 describe('readShard', () => {
   it('reads until SHARD_END and hands out each next iterator and the children at the end', async () => {
     const clock = new ManualClock();
+    const child = {
+      ShardId: 'c',
+      ParentShards: ['shardId-0'],
+      HashKeyRange: { StartingHashKey: '0', EndingHashKey: '1' },
+    };
     const client = scripted(clock, [
       { Records: [record('1'), record('2')] },
-      { Records: [record('3')], NextShardIterator: undefined, ChildShards: [{ ShardId: 'c', ParentShards: [] }] },
+      { Records: [record('3')], NextShardIterator: undefined, ChildShards: [child] },
     ]);
     const reads = await collect(
       clock,
@@ -83,7 +89,7 @@ describe('readShard', () => {
     );
     expect(reads.map((r) => r.records.map((x) => x.SequenceNumber))).toEqual([['1', '2'], ['3']]);
     expect(reads.map((r) => r.nextShardIterator)).toEqual(['next-1', undefined]);
-    expect(reads[1]?.childShards).toEqual([{ ShardId: 'c', ParentShards: [] }]);
+    expect(reads[1]?.childShards).toEqual([child]);
     expect(client.iteratorInputs).toEqual([
       { StreamName: 's', ShardId: 'shardId-0', ShardIteratorType: 'TRIM_HORIZON' },
     ]);
