@@ -256,7 +256,7 @@ describe('readShard', () => {
     [
       'a negative idle time',
       { streamName: 's', idleTimeBetweenReadsInMillis: -1 },
-      /idleTimeBetweenReadsInMillis must be/,
+      /idleTimeBetweenReadsInMillis must be a number ≥ 0, got -1/,
     ],
   ])('rejects %s at the call, before any request', (_, options, message) => {
     const client = scripted(new ManualClock(), []);

@@ -12,6 +12,7 @@ import { type Clock, systemClock } from './clock.js';
 import { ValidationError } from './errors.js';
 import { MAX_RECORDS_PER_GET_RECORDS, SHARD_READ_CALLS_PER_SECOND } from './limits.js';
 import { type RetryEvent, type RetryPolicy, retry } from './retry.js';
+import { validateNumber, validateWholeNumber } from './validate-options.js';
 
 /**
  * Shortest time between the starts of two GetRecords calls on one shard: the shard serves 5 calls/s, so a
@@ -245,41 +246,37 @@ function resolve(options: ReadShardOptions) {
       shardId,
     });
   }
-  const maxRecords = options.maxRecords ?? MAX_RECORDS_PER_GET_RECORDS;
-  if (!Number.isInteger(maxRecords) || maxRecords < 1 || maxRecords > MAX_RECORDS_PER_GET_RECORDS) {
-    throw new ValidationError(`maxRecords must be a whole number from 1 to 10000, got ${maxRecords}`, {
-      field: 'maxRecords',
-      value: maxRecords,
-    });
-  }
-  const idle = nonNegative('idleTimeBetweenReadsInMillis', options.idleTimeBetweenReadsInMillis);
-  const catchUp = nonNegative('catchUpTimeBetweenReadsInMillis', options.catchUpTimeBetweenReadsInMillis);
-  const requestTimeout = options.requestTimeout ?? DEFAULT_KINESIS_REQUEST_TIMEOUT;
-  if (!(requestTimeout > 0)) {
-    throw new ValidationError(`requestTimeout must be > 0 ms, got ${requestTimeout}`, {
-      field: 'requestTimeout',
-      value: requestTimeout,
-    });
-  }
-  const idleSpacing = idle ?? DEFAULT_IDLE_TIME_BETWEEN_READS_IN_MILLIS;
+  const maxRecords = validateWholeNumber('maxRecords', options.maxRecords, MAX_RECORDS_PER_GET_RECORDS, {
+    min: 1,
+    max: MAX_RECORDS_PER_GET_RECORDS,
+  });
+  const idleSpacing = validateNumber(
+    'idleTimeBetweenReadsInMillis',
+    options.idleTimeBetweenReadsInMillis,
+    DEFAULT_IDLE_TIME_BETWEEN_READS_IN_MILLIS,
+    { min: 0 },
+  );
+  const catchUpSpacing = validateNumber(
+    'catchUpTimeBetweenReadsInMillis',
+    options.catchUpTimeBetweenReadsInMillis,
+    idleSpacing,
+    { min: 0 },
+  );
+  const requestTimeout = validateNumber('requestTimeout', options.requestTimeout, DEFAULT_KINESIS_REQUEST_TIMEOUT, {
+    min: 1,
+    allowInfinity: true,
+  });
   return {
     client: options.client,
     shardId,
     stream: streamArn === undefined ? { StreamName: streamName } : { StreamARN: streamArn },
     maxRecords,
     idleSpacing,
-    catchUpSpacing: catchUp ?? idleSpacing,
+    catchUpSpacing,
     requestTimeout,
     retry: { maxAttempts: DEFAULT_READ_SHARD_MAX_ATTEMPTS, ...options.retry },
     stopAtLatest: options.stopAtLatest ?? false,
     signal: options.signal,
     clock: options.clock ?? options.retry?.clock ?? systemClock,
   };
-}
-
-function nonNegative(field: string, value: number | undefined): number | undefined {
-  if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
-    throw new ValidationError(`${field} must be a finite number of ms ≥ 0, got ${value}`, { field, value });
-  }
-  return value;
 }
