@@ -1,6 +1,25 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { createDynamoDBClient, createKinesisClient, type SdkClientOptions } from '@kinesis-kit/core';
+import { createDynamoDBClient, createKinesisClient, type SdkClientOptions, ValidationError } from '@kinesis-kit/core';
+import { UsageError } from './cli-error.js';
+
+/** The command-line flag behind each of core's client options, so a bad value is reported as the user typed it. */
+const FLAG_OF_OPTION: Readonly<Record<string, string>> = {
+  kinesisEndpoint: '--endpoint',
+  dynamoDbEndpoint: '--dynamodb-endpoint',
+};
+
+/** Builds a client; a bad endpoint is a usage error naming the flag (exit 2), not a raw `Invalid URL`. */
+function built<T>(make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    const flag =
+      error instanceof ValidationError && error.field !== undefined ? FLAG_OF_OPTION[error.field] : undefined;
+    if (flag === undefined || !(error instanceof ValidationError) || error.field === undefined) throw error;
+    throw new UsageError(error.message.replace(error.field, flag));
+  }
+}
 
 /** The options every command accepts. */
 export interface GlobalOptions {
@@ -46,7 +65,9 @@ export class CommandContext {
    * whole PutRecords call would duplicate the records that had succeeded.
    */
   newKinesisClient(maxAttempts?: number): KinesisClient {
-    const client = createKinesisClient({ ...this.#common(), ...(maxAttempts === undefined ? {} : { maxAttempts }) });
+    const client = built(() =>
+      createKinesisClient({ ...this.#common(), ...(maxAttempts === undefined ? {} : { maxAttempts }) }),
+    );
     this.#clients.push(client);
     return client;
   }
@@ -54,7 +75,7 @@ export class CommandContext {
   dynamodb(): DynamoDBClient {
     let client = this.#dynamodb;
     if (client === undefined) {
-      client = createDynamoDBClient(this.#common());
+      client = built(() => createDynamoDBClient(this.#common()));
       this.#dynamodb = client;
       this.#clients.push(client);
     }

@@ -236,13 +236,16 @@ export const tailCommand: Command = {
   synopsis: 'tail <stream> [--from P] [--shard S] [--follow] [--limit N] [--format text|json|data]',
   help: `Reads every shard (or --shard) and prints each user record. KPL aggregates are unpacked, as a KCL
 consumer would see them (the AWS CLI shows them as opaque base64); an aggregate holding records outside its
-shard's range after a reshard is skipped, as the KCL does.
+shard's range after a reshard is skipped, as the KCL does. Shards are polled as the KCL polls them: one
+GetRecords per second once caught up, five per second while behind, throttling answered with a jittered
+backoff, and a call with no answer within 10 s retried.
 
 Options:
   --from P          trim-horizon (default), latest, a time (ISO 8601, or 10m / 2h / 30s ago) or a sequence
                     number (read from that record on the shard holding it)
   --shard S         one shard only (shardId-000000000003 or 3)
-  --follow, -f      keep reading new records, and the children of a reshard, until Ctrl-C
+  --follow, -f      keep reading new records, and the children of a reshard, until Ctrl-C; stderr says
+                    "# following <stream>" once every shard is being read
   --limit N         stop after N user records
   --format F        text (default: shard, sequence/sub-sequence, partition key, data), data (the data alone,
                     one per line) or json (one object per line; same as --json). Binary data is base64.
