@@ -4,7 +4,7 @@ import {
   fromSdkRecord,
   listShards,
   readShard,
-  systemClock,
+  runWithFixedDelay,
   TimeoutError,
   type UserRecord,
 } from '@kinesis-kit/core';
@@ -132,32 +132,47 @@ class Tail {
         first = false;
         firstReadDone();
       };
-      readers.push(
-        this.#readShard(shard, from, onFirstRead).then(
-          () => {
-            onFirstRead();
-            started++;
-          },
-          (error: unknown) => {
-            onFirstRead();
-            // A sequence number belongs to one shard; the others reject it, and that is not an error.
-            if (from.type === 'AT_SEQUENCE_NUMBER' && onlyShard === undefined && isInvalidArgument(error)) return;
-            started++;
-            throw error;
-          },
-        ),
+      const reader = this.#readShard(shard, from, onFirstRead).then(
+        () => {
+          onFirstRead();
+          started++;
+        },
+        (error: unknown) => {
+          onFirstRead();
+          // A sequence number belongs to one shard; the others reject it, and that is not an error.
+          if (from.type === 'AT_SEQUENCE_NUMBER' && onlyShard === undefined && isInvalidArgument(error)) return;
+          started++;
+          // The tail fails: stop the other readers and the relisting rather than follow on without this shard.
+          this.#stop.abort();
+          throw error;
+        },
       );
+      // Awaited with the others once the follow loop ends; until then a failure must not count as unhandled.
+      reader.catch(() => {});
+      readers.push(reader);
     };
     for (const shard of shards) start(shard, position, true);
-    while (this.#follow && onlyShard === undefined && !this.#stop.signal.aborted) {
-      try {
-        await systemClock.sleep(RELIST_MS, this.#stop.signal);
-      } catch {
-        break;
-      }
-      const all = await listShards(this.#context.kinesis(), { streamName: this.#streamName, include: 'all' });
-      for (const shard of all)
-        if (shard.ShardId !== undefined && !seen.has(shard.ShardId)) start(shard, { type: 'TRIM_HORIZON' }, false);
+    if (this.#follow && onlyShard === undefined) {
+      // A failed listing is reported and tried again at the next round; it does not end the tail.
+      await runWithFixedDelay(
+        async (signal) => {
+          const all = await listShards(this.#context.kinesis(), {
+            streamName: this.#streamName,
+            include: 'all',
+            signal,
+          });
+          for (const shard of all)
+            if (shard.ShardId !== undefined && !seen.has(shard.ShardId)) start(shard, { type: 'TRIM_HORIZON' }, false);
+        },
+        {
+          intervalMs: RELIST_MS,
+          signal: this.#stop.signal,
+          onError: (error) =>
+            this.#context.io.err(
+              `# listing the shards of ${this.#streamName} failed (${error instanceof Error ? error.message : String(error)}); trying again in ${RELIST_MS / 1000} s`,
+            ),
+        },
+      );
     }
     await Promise.all(readers);
     if (position.type === 'AT_SEQUENCE_NUMBER' && started === 0) {
