@@ -242,6 +242,24 @@ describe('readShard', () => {
     await expect(second).resolves.toEqual({ done: true, value: undefined });
   });
 
+  it('ends quietly when the signal aborts while a GetRecords call hangs', async () => {
+    const clock = new ManualClock();
+    const stop = new AbortController();
+    const client = scripted(clock, ['hang']);
+    const reads = readShard({
+      client,
+      streamName: 's',
+      shardId: 'shardId-0',
+      from: { type: 'LATEST' },
+      signal: stop.signal,
+      clock,
+    });
+    const first = reads.next();
+    await expect.poll(() => client.readsAt.length).toBe(1);
+    stop.abort();
+    await expect(first).resolves.toEqual({ done: true, value: undefined });
+  });
+
   it('throws a client error unwrapped, at once', async () => {
     const clock = new ManualClock();
     const client = scripted(clock, [named('InvalidArgumentException')]);
