@@ -142,7 +142,11 @@ export interface KinesisConsumerOptions {
   readonly consistentReads?: boolean;
   /** AWS region for the clients this consumer creates. */
   readonly region?: string;
-  /** Endpoint for the clients this consumer creates (e.g. a local emulator). */
+  /**
+   * Endpoint of every client this consumer creates (e.g. a local emulator). Left unset, each client finds its
+   * own in `AWS_ENDPOINT_URL_KINESIS`, `AWS_ENDPOINT_URL_DYNAMODB` or `AWS_ENDPOINT_URL_CLOUDWATCH` (as
+   * `kinesis-kit local` exports them), then in the SDK's usual places.
+   */
   readonly endpoint?: string;
   /** Kinesis client to use instead of creating one; it is not destroyed on shutdown. */
   readonly kinesisClient?: KinesisClient;
