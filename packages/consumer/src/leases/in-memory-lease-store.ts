@@ -16,6 +16,11 @@ export class InMemoryLeaseStore implements LeaseStore {
     return [...this.#leases.values()];
   }
 
+  /** Every lease as it is now, synchronously: for observers outside the lease protocol (tests, the simulator). */
+  snapshot(): Lease[] {
+    return [...this.#leases.values()];
+  }
+
   async getLease(leaseKey: string): Promise<Lease | undefined> {
     return this.#leases.get(leaseKey);
   }

@@ -184,6 +184,8 @@ export interface LeaseTakerOptions {
   readonly events: ConsumerEventEmitter;
   /** Called for each lease taken, after the renewer holds it. */
   readonly onLeaseAcquired: (lease: Lease, token: symbol) => void;
+  /** Reorders candidates (see {@link TakeDecisionInput.shuffle}); the fleet simulator passes a seeded one. */
+  readonly shuffle?: <T>(items: readonly T[]) => T[];
 }
 
 /** Runs taker rounds: scan, decide ({@link decideLeasesToTake}), take with counter-conditional writes. */
@@ -210,6 +212,7 @@ export class LeaseTaker {
       maxLeasesForWorker: o.maxLeasesForWorker,
       maxLeasesToStealAtOneTime: o.maxLeasesToStealAtOneTime,
       enablePriorityLeaseAssignment: o.enablePriorityLeaseAssignment,
+      shuffle: o.shuffle,
     });
     const taken: Lease[] = [];
     let failed = false;
