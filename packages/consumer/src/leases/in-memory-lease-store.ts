@@ -1,7 +1,8 @@
 import type { CheckpointState } from '../checkpointer.js';
 import type { Lease } from './lease.js';
 import { withLease } from './lease.js';
-import type { LeaseMetaInfo, LeaseStore } from './lease-store.js';
+import type { LeaseMetaInfo, LeaseStore, WorkerHeartbeatStore } from './lease-store.js';
+import type { WorkerHeartbeat } from './worker-heartbeat.js';
 
 /**
  * A {@link LeaseStore} in a `Map`, with the same conditional semantics as the DynamoDB store: for unit tests
@@ -9,6 +10,18 @@ import type { LeaseMetaInfo, LeaseStore } from './lease-store.js';
  */
 export class InMemoryLeaseStore implements LeaseStore {
   readonly #leases = new Map<string, Lease>();
+  readonly #heartbeats = new Map<string, WorkerHeartbeat>();
+
+  readonly workerHeartbeats: WorkerHeartbeatStore = {
+    heartbeat: async (workerIdentifier) => {
+      const counter = (this.#heartbeats.get(workerIdentifier)?.heartbeatCounter ?? 0) + 1;
+      this.#heartbeats.set(workerIdentifier, Object.freeze({ workerIdentifier, heartbeatCounter: counter }));
+    },
+    listHeartbeats: async () => [...this.#heartbeats.values()],
+    removeHeartbeat: async (workerIdentifier) => {
+      this.#heartbeats.delete(workerIdentifier);
+    },
+  };
 
   async initialize(): Promise<void> {}
 

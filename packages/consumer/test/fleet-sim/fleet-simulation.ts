@@ -156,7 +156,11 @@ export async function runFleetScenario(scenario: FleetScenario): Promise<FleetRe
       ownerCounts.set(payload.workerIdentifier, (ownerCounts.get(payload.workerIdentifier) ?? 0) + 1);
     }
     const live = [...workers.values()].filter((w) => w.alive).length;
-    if ((ownerCounts.get(victim) ?? 0) < Math.floor(scenario.leases / Math.max(1, live))) victimsPushedBelowTarget++;
+    if ((ownerCounts.get(victim) ?? 0) < Math.floor(scenario.leases / Math.max(1, live))) {
+      victimsPushedBelowTarget++;
+      if ((globalThis as any).FLEET_DEBUG)
+        console.log(clock.now(), payload.workerIdentifier, victim, ownerCounts.get(victim), live);
+    }
   });
 
   // The sampler: the true state, every sampleMs.

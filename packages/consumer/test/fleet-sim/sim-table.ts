@@ -34,6 +34,8 @@ export interface WorkerMeter {
 }
 
 const SCAN_PAGE_BYTES = 1_048_576;
+/** A heartbeat row: worker id and counter. */
+const HEARTBEAT_ITEM_BYTES = 80;
 
 /** The error DynamoDB returns when a table is throttled; core's classifier treats it as throttling. */
 export class SimThrottlingError extends Error {
@@ -89,6 +91,7 @@ export class SimTable {
   storeFor(workerIdentifier: string): LeaseStore {
     const meter = this.meter(workerIdentifier);
     const leases = this.leases;
+    const heartbeats = this.leases.workerHeartbeats;
     const write = <T>(op: () => Promise<T>, conditional: (result: T) => boolean, signal?: AbortSignal) =>
       this.#call(meter, 'write', 1, signal, async () => {
         const result = await op();
@@ -112,6 +115,18 @@ export class SimTable {
           () => true,
           signal,
         ),
+      // A separate table in DynamoDB (see WorkerHeartbeat); simulated beside the leases, metered alike.
+      workerHeartbeats: {
+        heartbeat: (workerIdentifier, signal) =>
+          this.#call(meter, 'write', 1, signal, () => heartbeats.heartbeat(workerIdentifier)),
+        listHeartbeats: async (signal) => {
+          const rows = await heartbeats.listHeartbeats();
+          const units = Math.max(0.5, Math.ceil((rows.length * HEARTBEAT_ITEM_BYTES) / 4096) / 2);
+          return this.#call(meter, 'read', units, signal, () => heartbeats.listHeartbeats());
+        },
+        removeHeartbeat: (workerIdentifier, signal) =>
+          this.#call(meter, 'write', 1, signal, () => heartbeats.removeHeartbeat(workerIdentifier)),
+      },
       deleteLease: (leaseKey, signal) =>
         write(
           () => leases.deleteLease(leaseKey),

@@ -63,6 +63,7 @@ export class SimWorker {
       maxLeasesForWorker: Number.POSITIVE_INFINITY,
       maxLeasesToStealAtOneTime: 1,
       enablePriorityLeaseAssignment: true,
+      balancing: options.kind === 'java-kcl-2x' ? 'kcl-2x' : 'fair-share',
       onLeaseAcquired: () => {},
       shuffle: (items) => options.random.shuffle(items),
     });
@@ -104,6 +105,7 @@ export class SimWorker {
   async leave(): Promise<void> {
     this.#taking.abort();
     if (this.kind === 'kinesis-kit') {
+      await this.taker.removeHeartbeat().catch(() => undefined);
       await Promise.all(
         this.renewer.heldLeases().map((lease) => this.renewer.release(lease.leaseKey).catch(() => false)),
       );
