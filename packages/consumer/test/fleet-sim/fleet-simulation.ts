@@ -158,8 +158,6 @@ export async function runFleetScenario(scenario: FleetScenario): Promise<FleetRe
     const live = [...workers.values()].filter((w) => w.alive).length;
     if ((ownerCounts.get(victim) ?? 0) < Math.floor(scenario.leases / Math.max(1, live))) {
       victimsPushedBelowTarget++;
-      if ((globalThis as any).FLEET_DEBUG)
-        console.log(clock.now(), payload.workerIdentifier, victim, ownerCounts.get(victim), live);
     }
   });
 
