@@ -14,11 +14,17 @@ function joins(count: number, spreadMs: number, seed: number, prefix = 'worker',
 }
 
 /** Every worker starts within 5 s on a table of unowned leases. */
-export function coldStart(leases: number, workers: number, seed: number, horizonMs = 3_600_000): FleetScenario {
+export function coldStart(
+  leases: number,
+  workers: number,
+  seed: number,
+  horizonMs = 3_600_000,
+  kind: SimWorkerKind = 'kinesis-kit',
+): FleetScenario {
   return {
     name: `cold start ${leases.toLocaleString('en-US')} × ${workers}`,
     leases,
-    events: joins(workers, 5_000, seed),
+    events: joins(workers, 5_000, seed, 'worker', kind),
     horizonMs,
     seed,
     sampleMs: leases > 2_000 ? 1_000 : 250,
@@ -26,13 +32,20 @@ export function coldStart(leases: number, workers: number, seed: number, horizon
 }
 
 /** A settled fleet of `from` workers; `to − from` more start at 60 s. */
-export function scaleOut(leases: number, from: number, to: number, seed: number, horizonMs = 3_600_000): FleetScenario {
+export function scaleOut(
+  leases: number,
+  from: number,
+  to: number,
+  seed: number,
+  horizonMs = 3_600_000,
+  kind: SimWorkerKind = 'kinesis-kit',
+): FleetScenario {
   const at = 60_000;
   return {
     name: `scale-out ${leases.toLocaleString('en-US')} leases, ${from} → ${to} workers`,
     leases,
-    settled: Array.from({ length: from }, (_, i) => ({ worker: id('worker', i) })),
-    events: joins(to - from, 5_000, seed, 'new').map((e) => ({ ...e, at: at + e.at })),
+    settled: Array.from({ length: from }, (_, i) => ({ worker: id('worker', i), kind })),
+    events: joins(to - from, 5_000, seed, 'new', kind).map((e) => ({ ...e, at: at + e.at })),
     measureFrom: at,
     horizonMs,
     seed,
@@ -40,11 +53,16 @@ export function scaleOut(leases: number, from: number, to: number, seed: number,
 }
 
 /** A settled fleet of `workers`; one crashes at 60 s. */
-export function crashOne(leases: number, workers: number, seed: number): FleetScenario {
+export function crashOne(
+  leases: number,
+  workers: number,
+  seed: number,
+  kind: SimWorkerKind = 'kinesis-kit',
+): FleetScenario {
   return {
     name: `crash of 1 of ${workers} workers (${Math.round(leases / workers)} leases)`,
     leases,
-    settled: Array.from({ length: workers }, (_, i) => ({ worker: id('worker', i) })),
+    settled: Array.from({ length: workers }, (_, i) => ({ worker: id('worker', i), kind })),
     events: [{ at: 60_000, type: 'crash', worker: id('worker', 0) }],
     measureFrom: 60_000,
     horizonMs: 600_000,
