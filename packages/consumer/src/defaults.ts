@@ -82,6 +82,9 @@ export const MIN_FAILOVER_TIME_MILLIS = 100;
 /** How many times a throttled lease renewal is retried within one renew round. (KCL `RENEWAL_RETRIES`) */
 export const RENEWAL_RETRIES = 2;
 
+/** Attempts at one take when the table throttles it. (KCL `TAKE_RETRIES`) */
+export const TAKE_RETRIES = 3;
+
 /** A lease unchanged for this many failover periods is "very old" and taken first. */
 export const VERY_OLD_LEASE_MULTIPLIER = 3;
 

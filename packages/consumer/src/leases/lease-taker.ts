@@ -1,15 +1,16 @@
-import type { Clock } from '@kinesis-kit/core';
+import { type Clock, isThrottlingError, retry } from '@kinesis-kit/core';
 import {
   DEFAULT_LEASE_BALANCING,
   DEFAULT_TAKE_CONCURRENCY,
   MAX_STEAL_PASSES,
   STEAL_DAMPING,
+  TAKE_RETRIES,
   VERY_OLD_LEASE_MULTIPLIER,
 } from '../defaults.js';
 import type { ConsumerEventEmitter } from '../events.js';
 import type { Lease } from './lease.js';
 import type { LeaseRenewer } from './lease-renewer.js';
-import type { LeaseStore } from './lease-store.js';
+import type { LeaseStore, WorkerHeartbeatStore } from './lease-store.js';
 import { liveWorkers, type ObservedWorker, observeWorkers } from './worker-heartbeat.js';
 
 /**
@@ -179,9 +180,17 @@ export function decideLeasesToTake(input: TakeDecisionInput): TakeDecision {
   if (fairShare) {
     const plan = planSteals(leaseCounts, totalLeases, Math.min(target, input.maxLeasesForWorker)).get(me);
     const toSteal: Lease[] = [];
-    for (const [victim, count] of plan ?? []) {
-      const candidates = input.leases.filter((o) => o.lease.leaseOwner === victim).map((o) => o.lease);
-      toSteal.push(...shuffle(candidates).slice(0, Math.ceil(count * STEAL_DAMPING)));
+    if (plan === undefined) return nothing;
+    const byOwner = new Map<string, Lease[]>();
+    for (const o of input.leases) {
+      const owner = o.lease.leaseOwner;
+      if (owner === undefined || !plan.has(owner) || isLeaseAvailable(o, now, failoverTimeMillis)) continue;
+      const list = byOwner.get(owner) ?? [];
+      list.push(o.lease);
+      byOwner.set(owner, list);
+    }
+    for (const [victim, count] of plan) {
+      toSteal.push(...shuffle(byOwner.get(victim) ?? []).slice(0, Math.ceil(count * STEAL_DAMPING)));
     }
     return { ...nothing, toSteal };
   }
@@ -314,6 +323,8 @@ export interface LeaseTakerOptions {
   readonly onLeaseAcquired: (lease: Lease, token: symbol) => void;
   /** Reorders candidates (see {@link TakeDecisionInput.shuffle}); the fleet simulator passes a seeded one. */
   readonly shuffle?: <T>(items: readonly T[]) => T[];
+  /** Jitter for the backoff after a throttled take. @defaultValue Math.random */
+  readonly random?: () => number;
 }
 
 /**
@@ -397,7 +408,15 @@ export class LeaseTaker {
     const take = async (lease: Lease, stolen: boolean): Promise<boolean> => {
       attempted++;
       try {
-        const next = await o.store.takeLease(lease, o.workerIdentifier, signal);
+        // A throttled take was not applied, so retrying it is safe; the backoff also slows this lane down,
+        // which is what the table asked for (a cold start of 10,000 leases throttled 321,816 calls without).
+        const next = await retry(() => o.store.takeLease(lease, o.workerIdentifier, signal), {
+          maxAttempts: TAKE_RETRIES,
+          classify: (error) => (isThrottlingError(error) ? 'throttling' : 'client'),
+          clock: o.clock,
+          signal,
+          random: o.random,
+        });
         if (next === undefined) return false;
         this.#observed.set(next.leaseKey, { lease: next, lastCounterChangeAt: o.clock.now() });
         const token = o.renewer.add(next);
@@ -420,9 +439,18 @@ export class LeaseTaker {
     const notHeld = (lease: Lease) => o.renewer.held(lease.leaseKey) === undefined;
     const candidates = [...decision.toTake, ...decision.spares].filter(notHeld);
     const steals = decision.toSteal.filter(notHeld);
-    const wanted = decision.toTake.length;
+    let wanted = decision.toTake.length;
     if (fairShare) {
       const concurrency = o.takeConcurrency ?? DEFAULT_TAKE_CONCURRENCY;
+      // A long take (a cold start seen by the first worker up) re-reads the heartbeats meanwhile: workers that
+      // started since the scan lower the target, and this worker stops at the lower one.
+      const refreshing = new AbortController();
+      const refresher =
+        heartbeats === undefined || wanted <= concurrency
+          ? Promise.resolve()
+          : this.#refreshTarget(heartbeats, decision, refreshing.signal, (target) => {
+              wanted = Math.min(wanted, Math.max(0, target - (decision.leaseCounts.get(o.workerIdentifier) ?? 0)));
+            });
       // Stop at the target: start another take only while the ones won and in flight fall short of it.
       await takeBounded(
         candidates,
@@ -431,6 +459,8 @@ export class LeaseTaker {
         (inFlight) => taken.length + inFlight < wanted,
         (lease) => take(lease, false),
       );
+      refreshing.abort();
+      await refresher;
       await takeBounded(
         [...steals],
         concurrency,
@@ -459,6 +489,32 @@ export class LeaseTaker {
     });
     const held = (decision.leaseCounts.get(o.workerIdentifier) ?? 0) + taken.length;
     return { taken, stoleAndShort: steals.length > 0 && held < decision.target };
+  }
+
+  /** Every failover / 10 until aborted: re-reads the heartbeats and reports the target they give. */
+  async #refreshTarget(
+    heartbeats: WorkerHeartbeatStore,
+    decision: TakeDecision,
+    signal: AbortSignal,
+    onTarget: (target: number) => void,
+  ): Promise<void> {
+    const o = this.#options;
+    for (;;) {
+      try {
+        await o.clock.sleep(o.failoverTimeMillis / 10, signal);
+        const beats = await heartbeats.listHeartbeats(signal);
+        const now = o.clock.now();
+        this.#observedWorkers = observeWorkers(this.#observedWorkers, beats, now);
+      } catch {
+        return;
+      }
+      const workers = new Set([
+        ...decision.leaseCounts.keys(),
+        ...liveWorkers(this.#observedWorkers, o.clock.now(), o.failoverTimeMillis),
+      ]);
+      const target = workers.size >= decision.totalLeases ? 1 : Math.ceil(decision.totalLeases / workers.size);
+      onTarget(Math.min(target, o.maxLeasesForWorker));
+    }
   }
 }
 

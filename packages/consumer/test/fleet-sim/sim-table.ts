@@ -21,6 +21,8 @@ export interface SimTableOptions {
   readonly readUnitsPerSecond?: number;
   /** Bytes of one lease item, for scan pages and read units. @defaultValue 300 */
   readonly itemBytes?: number;
+  /** Whether the store keeps worker heartbeats (the DynamoDB store does not yet). @defaultValue true */
+  readonly workerHeartbeats?: boolean;
 }
 
 /** What one worker cost the table. Units are DynamoDB request units; calls are requests. */
@@ -62,6 +64,7 @@ export class SimTable {
       writeUnitsPerSecond: 4_000,
       readUnitsPerSecond: 12_000,
       itemBytes: 300,
+      workerHeartbeats: true,
       ...options,
     };
   }
@@ -116,7 +119,7 @@ export class SimTable {
           signal,
         ),
       // A separate table in DynamoDB (see WorkerHeartbeat); simulated beside the leases, metered alike.
-      workerHeartbeats: {
+      workerHeartbeats: !this.#options.workerHeartbeats ? undefined : {
         heartbeat: (workerIdentifier, signal) =>
           this.#call(meter, 'write', 1, signal, () => heartbeats.heartbeat(workerIdentifier)),
         listHeartbeats: async (signal) => {

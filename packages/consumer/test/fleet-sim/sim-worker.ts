@@ -66,6 +66,7 @@ export class SimWorker {
       balancing: options.kind === 'java-kcl-2x' ? 'kcl-2x' : 'fair-share',
       onLeaseAcquired: () => {},
       shuffle: (items) => options.random.shuffle(items),
+      random: () => options.random.next(),
     });
   }
 
