@@ -121,6 +121,7 @@ export class KinesisConsumer {
       maxLeasesForWorker: resolved.maxLeasesForWorker,
       maxLeasesToStealAtOneTime: resolved.maxLeasesToStealAtOneTime,
       enablePriorityLeaseAssignment: resolved.enablePriorityLeaseAssignment,
+      balancing: resolved.leaseBalancing,
       clock,
       events: this.#events,
       onLeaseAcquired: (lease, token) => this.#onLeaseAcquired(lease, token),

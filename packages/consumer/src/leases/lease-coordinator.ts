@@ -4,7 +4,7 @@ import type { ConsumerEventEmitter, LeaseLostReason } from '../events.js';
 import type { Lease } from './lease.js';
 import { type HeldLease, LeaseRenewer } from './lease-renewer.js';
 import type { LeaseStore } from './lease-store.js';
-import { LeaseTaker } from './lease-taker.js';
+import { type LeaseBalancing, LeaseTaker } from './lease-taker.js';
 
 /** Options of a {@link LeaseCoordinator}. */
 export interface LeaseCoordinatorOptions {
@@ -15,6 +15,8 @@ export interface LeaseCoordinatorOptions {
   readonly maxLeasesForWorker: number;
   readonly maxLeasesToStealAtOneTime: number;
   readonly enablePriorityLeaseAssignment: boolean;
+  /** Passed to the {@link LeaseTaker}. @defaultValue 'fair-share' */
+  readonly balancing?: LeaseBalancing;
   readonly clock: Clock;
   readonly events: ConsumerEventEmitter;
   readonly onLeaseAcquired: (lease: Lease, token: symbol) => void;
