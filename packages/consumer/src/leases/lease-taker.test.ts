@@ -348,18 +348,42 @@ describe('LeaseTaker with a store and a clock', () => {
     expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
   });
 
+  /** Runs a round, moving the clock whenever the round sleeps (a cold start's settle, follow-up passes). */
+  async function round(clock: ManualClock, taker: LeaseTaker): Promise<Lease[]> {
+    const done = taker.takeLeases();
+    for (;;) {
+      const next = await Promise.race([done.then(() => 'done'), clock.whenSleeping().then(() => 'sleeping')]);
+      if (next === 'done') return done;
+      await clock.advance(FAILOVER / 2);
+    }
+  }
+
   it('fair-share: a worker seen by its heartbeat counts, and a round stops at the target', async () => {
-    const { store, parts } = await setup(['a', 'b'], 10, 'fair-share');
+    const { clock, store, parts } = await setup(['a', 'b'], 10, 'fair-share');
     const [a, b] = parts;
     if (a === undefined || b === undefined) throw new Error('setup');
     await store.workerHeartbeats.heartbeat('b');
     // Under kcl-2x, a would take all 10 (very old, target ignored) — the first test of the KCL table.
-    expect(await a.taker.takeLeases()).toHaveLength(5);
-    expect(await b.taker.takeLeases()).toHaveLength(5);
+    expect(await round(clock, a.taker)).toHaveLength(5);
+    expect(await round(clock, b.taker)).toHaveLength(5);
+  });
+
+  it('fair-share: a cold start waits failover / 2 once, and counts the workers that started meanwhile', async () => {
+    const { clock, parts } = await setup(['a', 'b'], 10, 'fair-share');
+    const [a, b] = parts;
+    if (a === undefined || b === undefined) throw new Error('setup');
+    const first = a.taker.takeLeases();
+    await clock.whenSleeping();
+    // b starts while a settles: its heartbeat is what a sees when it decides.
+    const second = b.taker.takeLeases();
+    await clock.whenSleeping(2);
+    await clock.advance(FAILOVER / 2);
+    expect((await first).length + (await second).length).toBe(10);
+    expect(a.renewer.heldLeases()).toHaveLength(5);
   });
 
   it('fair-share: spare candidates replace leases another worker won first', async () => {
-    const { store, parts } = await setup(['a', 'b'], 4, 'fair-share');
+    const { clock, store, parts } = await setup(['a', 'b'], 4, 'fair-share');
     const [a] = parts;
     if (a === undefined) throw new Error('setup');
     await store.workerHeartbeats.heartbeat('b');
@@ -371,7 +395,7 @@ describe('LeaseTaker with a store and a clock', () => {
       if (lease.leaseKey === 'shard-0' && owner === 'a') await original(first, 'b');
       return original(lease, owner);
     };
-    const taken = await a.taker.takeLeases();
+    const taken = await round(clock, a.taker);
     expect(taken).toHaveLength(2);
     expect(taken.map((l) => l.leaseKey)).not.toContain('shard-0');
   });

@@ -119,17 +119,19 @@ export class SimTable {
           signal,
         ),
       // A separate table in DynamoDB (see WorkerHeartbeat); simulated beside the leases, metered alike.
-      workerHeartbeats: !this.#options.workerHeartbeats ? undefined : {
-        heartbeat: (workerIdentifier, signal) =>
-          this.#call(meter, 'write', 1, signal, () => heartbeats.heartbeat(workerIdentifier)),
-        listHeartbeats: async (signal) => {
-          const rows = await heartbeats.listHeartbeats();
-          const units = Math.max(0.5, Math.ceil((rows.length * HEARTBEAT_ITEM_BYTES) / 4096) / 2);
-          return this.#call(meter, 'read', units, signal, () => heartbeats.listHeartbeats());
-        },
-        removeHeartbeat: (workerIdentifier, signal) =>
-          this.#call(meter, 'write', 1, signal, () => heartbeats.removeHeartbeat(workerIdentifier)),
-      },
+      workerHeartbeats: !this.#options.workerHeartbeats
+        ? undefined
+        : {
+            heartbeat: (workerIdentifier, signal) =>
+              this.#call(meter, 'write', 1, signal, () => heartbeats.heartbeat(workerIdentifier)),
+            listHeartbeats: async (signal) => {
+              const rows = await heartbeats.listHeartbeats();
+              const units = Math.max(0.5, Math.ceil((rows.length * HEARTBEAT_ITEM_BYTES) / 4096) / 2);
+              return this.#call(meter, 'read', units, signal, () => heartbeats.listHeartbeats());
+            },
+            removeHeartbeat: (workerIdentifier, signal) =>
+              this.#call(meter, 'write', 1, signal, () => heartbeats.removeHeartbeat(workerIdentifier)),
+          },
       deleteLease: (leaseKey, signal) =>
         write(
           () => leases.deleteLease(leaseKey),
