@@ -368,8 +368,8 @@ describe('LeaseTaker with a store and a clock', () => {
     expect(await round(clock, b.taker)).toHaveLength(5);
   });
 
-  it('fair-share: a cold start waits failover / 2 once, and counts the workers that started meanwhile', async () => {
-    const { clock, parts } = await setup(['a', 'b'], 10, 'fair-share');
+  it('fair-share: a cold start of more than one batch waits failover / 2 once, and counts who started meanwhile', async () => {
+    const { clock, parts } = await setup(['a', 'b'], 30, 'fair-share');
     const [a, b] = parts;
     if (a === undefined || b === undefined) throw new Error('setup');
     const first = a.taker.takeLeases();
@@ -378,8 +378,8 @@ describe('LeaseTaker with a store and a clock', () => {
     const second = b.taker.takeLeases();
     await clock.whenSleeping(2);
     await clock.advance(FAILOVER / 2);
-    expect((await first).length + (await second).length).toBe(10);
-    expect(a.renewer.heldLeases()).toHaveLength(5);
+    expect((await first).length + (await second).length).toBe(30);
+    expect(a.renewer.heldLeases()).toHaveLength(15);
   });
 
   it('fair-share: spare candidates replace leases another worker won first', async () => {
