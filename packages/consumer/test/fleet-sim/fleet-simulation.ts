@@ -34,6 +34,8 @@ export interface FleetScenario {
   readonly failoverTimeMillis?: number;
   readonly epsilonMillis?: number;
   readonly table?: Omit<SimTableOptions, 'clock' | 'random'>;
+  /** Told about every steal, for looking into a scenario. */
+  readonly onSteal?: (at: number, thief: string, victim: string | undefined) => void;
 }
 
 /** DynamoDB on-demand prices (us-east-1, since the November 2024 price cut): USD per million request units. */
@@ -142,6 +144,7 @@ export async function runFleetScenario(scenario: FleetScenario): Promise<FleetRe
   events.on('lease.acquired', ({ payload }) => {
     if (!payload.stolen || clock.now() < measureFrom) return;
     steals++;
+    scenario.onSteal?.(clock.now(), payload.workerIdentifier, payload.previousOwner);
     const victim = payload.previousOwner;
     if (victim === undefined) return;
     if (ownerCountsAt !== clock.now()) {

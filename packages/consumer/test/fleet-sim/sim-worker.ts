@@ -106,10 +106,11 @@ export class SimWorker {
   async leave(): Promise<void> {
     this.#taking.abort();
     if (this.kind === 'kinesis-kit') {
-      await this.taker.removeHeartbeat().catch(() => undefined);
+      // As the consumer's shutdown: hand the leases back, then stop being counted.
       await Promise.all(
         this.renewer.heldLeases().map((lease) => this.renewer.release(lease.leaseKey).catch(() => false)),
       );
+      await this.taker.removeHeartbeat().catch(() => undefined);
     }
     this.crash();
   }
