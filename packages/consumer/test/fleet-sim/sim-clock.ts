@@ -56,6 +56,8 @@ export class SimClock implements Clock {
   async run(until: number, tick?: { everyMs: number; onTick: (now: number) => void }): Promise<void> {
     let nextTick = tick === undefined ? Number.POSITIVE_INFINITY : Math.ceil(this.#now / tick.everyMs) * tick.everyMs;
     for (;;) {
+      // Code started since the last wake-up may be a few promise turns away from its first sleep.
+      if (this.#peek() === undefined) await drain();
       const head = this.#peek();
       const dueAt = head === undefined ? until : Math.min(head.dueAt, until);
       while (tick !== undefined && nextTick <= dueAt) {
