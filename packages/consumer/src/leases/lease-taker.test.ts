@@ -399,4 +399,19 @@ describe('LeaseTaker with a store and a clock', () => {
     expect(taken).toHaveLength(2);
     expect(taken.map((l) => l.leaseKey)).not.toContain('shard-0');
   });
+
+  it('fair-share: a throttled scan is retried with backoff instead of losing the round', async () => {
+    const { clock, store, parts } = await setup(['a'], 4, 'fair-share');
+    const [a] = parts;
+    if (a === undefined) throw new Error('setup');
+    const original = store.listLeases.bind(store);
+    let calls = 0;
+    store.listLeases = async () => {
+      calls++;
+      if (calls === 1) throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
+      return original();
+    };
+    expect(await round(clock, a.taker)).toHaveLength(4);
+    expect(calls).toBe(2);
+  });
 });

@@ -3,6 +3,7 @@ import {
   DEFAULT_LEASE_BALANCING,
   DEFAULT_TAKE_CONCURRENCY,
   MAX_STEAL_PASSES,
+  SCAN_ATTEMPTS,
   STEAL_DAMPING,
   TAKE_RETRIES,
   VERY_OLD_LEASE_MULTIPLIER,
@@ -382,8 +383,15 @@ export class LeaseTaker {
         if (!signal?.aborted) o.events.emit('error', { operation: 'WorkerHeartbeat', error });
       }
     }
+    const throttlingOnly = (error: unknown) => (isThrottlingError(error) ? 'throttling' : 'client');
     const [scanned, beats] = await Promise.all([
-      o.store.listLeases(signal),
+      retry(() => o.store.listLeases(signal), {
+        maxAttempts: fairShare ? SCAN_ATTEMPTS : 1,
+        classify: throttlingOnly,
+        clock: o.clock,
+        signal,
+        random: o.random,
+      }),
       heartbeats?.listHeartbeats(signal).catch((error: unknown) => {
         if (!signal?.aborted) o.events.emit('error', { operation: 'ListWorkerHeartbeats', error });
         return undefined;
@@ -414,7 +422,7 @@ export class LeaseTaker {
         // which is what the table asked for (a cold start of 10,000 leases throttled 321,816 calls without).
         const next = await retry(() => o.store.takeLease(lease, o.workerIdentifier, signal), {
           maxAttempts: TAKE_RETRIES,
-          classify: (error) => (isThrottlingError(error) ? 'throttling' : 'client'),
+          classify: throttlingOnly,
           clock: o.clock,
           signal,
           random: o.random,
