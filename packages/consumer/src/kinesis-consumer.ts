@@ -134,6 +134,7 @@ export class KinesisConsumer {
       maxLeasesForWorker: resolved.maxLeasesForWorker,
       maxLeasesToStealAtOneTime: resolved.maxLeasesToStealAtOneTime,
       enablePriorityLeaseAssignment: resolved.enablePriorityLeaseAssignment,
+      balancing: resolved.leaseBalancing,
       clock,
       events: this.#events,
       onLeaseAcquired: (handle) => this.#onLeaseAcquired(handle),
