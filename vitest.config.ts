@@ -33,6 +33,8 @@ export default defineConfig({
           // Deterministic simulations on simulated time: no emulators, so no local stack to start.
           name: 'simulation',
           include: ['packages/*/test/fleet-sim/**/*.test.ts'],
+          // Simulated time, but real CPU: a 1,000-lease scenario takes seconds, more on a loaded machine.
+          testTimeout: 120_000,
         },
       },
       {
