@@ -44,7 +44,7 @@ function showsDefault(line: string, value: unknown): boolean {
 const packages = [
   // Defaults that are not user options (internal timings) are not in the options tables.
   { name: 'producer', defaults: producerDefaults, skip: new Set<string>() },
-  { name: 'consumer', defaults: consumerDefaults, skip: new Set(['maxPendingProcessRecordsInput']) },
+  { name: 'consumer', defaults: consumerDefaults, skip: new Set(['maxPendingProcessRecordsInput', 'takeConcurrency']) },
 ];
 
 describe('option tables in the package READMEs', () => {
