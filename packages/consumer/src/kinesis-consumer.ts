@@ -123,6 +123,8 @@ export class KinesisConsumer {
       maxLeasesForWorker: resolved.maxLeasesForWorker,
       maxLeasesToStealAtOneTime: resolved.maxLeasesToStealAtOneTime,
       enablePriorityLeaseAssignment: resolved.enablePriorityLeaseAssignment,
+      leaseScanIntervalMillis: resolved.leaseScanIntervalMillis,
+      leaseDiscoveryIntervalMillis: resolved.leaseDiscoveryIntervalMillis,
       clock,
       events: this.#events,
       onLeaseAcquired: (handle) => this.#onLeaseAcquired(handle),

@@ -3,6 +3,7 @@ import { LEASE_WATCHDOG_INTERVAL_MILLIS } from '../defaults.js';
 import type { ConsumerEventEmitter } from '../events.js';
 import type { Lease } from './lease.js';
 import type { LeaseHandle } from './lease-handle.js';
+import { LeaseHandover } from './lease-handover.js';
 import { LeaseRenewer } from './lease-renewer.js';
 import type { LeaseStore } from './lease-store.js';
 import { LeaseTaker } from './lease-taker.js';
@@ -16,6 +17,10 @@ export interface LeaseCoordinatorOptions {
   readonly maxLeasesForWorker: number;
   readonly maxLeasesToStealAtOneTime: number;
   readonly enablePriorityLeaseAssignment: boolean;
+  /** Period of the taker's scan-and-take round. @defaultValue {@link takeIntervalMillis} (the KCL's) */
+  readonly leaseScanIntervalMillis?: number;
+  /** Period of the owner-index query that finds leases handed over to this worker; 0: no hand-over. @defaultValue 0 */
+  readonly leaseDiscoveryIntervalMillis?: number;
   readonly clock: Clock;
   readonly events: ConsumerEventEmitter;
   /**
@@ -57,6 +62,7 @@ const INITIALIZE_ATTEMPTS = 5;
 export class LeaseCoordinator {
   readonly #renewer: LeaseRenewer;
   readonly #taker: LeaseTaker;
+  readonly #handover: LeaseHandover | undefined;
   readonly #options: LeaseCoordinatorOptions;
   readonly #renewController = new AbortController();
   readonly #takeController = new AbortController();
@@ -75,12 +81,23 @@ export class LeaseCoordinator {
       expiryMarginMillis: watchdogIntervalMillis(failoverTimeMillis),
       // A checkpoint or release may take up to one renew interval: a hung one delays the lease's renewal by at most that.
       callTimeoutMillis: renewIntervalMillis(failoverTimeMillis, epsilonMillis),
+      successorFor: (lease) => this.#handover?.successorFor(lease),
     });
     this.#taker = new LeaseTaker({
       ...options,
       renewer: this.#renewer,
       onLeaseAcquired: (lease, token) => options.onLeaseAcquired(this.#renewer.handle(lease.leaseKey, token)),
     });
+    this.#handover =
+      (options.leaseDiscoveryIntervalMillis ?? 0) > 0
+        ? new LeaseHandover({
+            ...options,
+            renewer: this.#renewer,
+            lastScan: () => this.#taker.lastScan(),
+            isLeaving: () => this.#takeController.signal.aborted,
+            onLeaseAcquired: (lease, token) => options.onLeaseAcquired(this.#renewer.handle(lease.leaseKey, token)),
+          })
+        : undefined;
   }
 
   get renewIntervalMillis(): number {
@@ -88,7 +105,10 @@ export class LeaseCoordinator {
   }
 
   get takeIntervalMillis(): number {
-    return takeIntervalMillis(this.#options.failoverTimeMillis, this.#options.epsilonMillis);
+    return (
+      this.#options.leaseScanIntervalMillis ??
+      takeIntervalMillis(this.#options.failoverTimeMillis, this.#options.epsilonMillis)
+    );
   }
 
   get watchdogIntervalMillis(): number {
@@ -130,6 +150,15 @@ export class LeaseCoordinator {
       }),
       this.#takeLoop(),
     ];
+    const handover = this.#handover;
+    if (handover !== undefined) {
+      // Under the renew signal, not the take one: a leaving worker still passes on leases assigned to it.
+      this.#loops.push(
+        this.#fixedRate(this.#options.leaseDiscoveryIntervalMillis ?? 0, renewSignal, 'DiscoverLeases', async (s) => {
+          await handover.discover(s);
+        }),
+      );
+    }
   }
 
   /**
@@ -170,6 +199,7 @@ export class LeaseCoordinator {
    * processor is stuck at shutdown and the lease must expire as after a crash.
    */
   forget(leaseKey: string): void {
+    this.#handover?.ignore(leaseKey);
     this.#renewer.remove(leaseKey);
   }
 

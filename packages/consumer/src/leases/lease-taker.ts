@@ -171,6 +171,12 @@ function randomShuffle<T>(items: readonly T[]): T[] {
   return out;
 }
 
+/** The leases as observed by one scan, and the clock time of that scan. */
+export interface LeaseScanView {
+  readonly leases: readonly ObservedLease[];
+  readonly at: number;
+}
+
 /** Options of a {@link LeaseTaker}. */
 export interface LeaseTakerOptions {
   readonly store: LeaseStore;
@@ -190,9 +196,15 @@ export interface LeaseTakerOptions {
 export class LeaseTaker {
   readonly #options: LeaseTakerOptions;
   #observed = new Map<string, ObservedLease>();
+  #lastScan: LeaseScanView = { leases: [], at: Number.NEGATIVE_INFINITY };
 
   constructor(options: LeaseTakerOptions) {
     this.#options = options;
+  }
+
+  /** The lease table as of the last scan, and when it was read (the hand-over reads who is live from it). */
+  lastScan(): LeaseScanView {
+    return this.#lastScan;
   }
 
   /** One round. A failed scan ends the round without taking anything. Resolves with the leases taken. */
@@ -202,6 +214,7 @@ export class LeaseTaker {
     const scanned = await o.store.listLeases(signal);
     const now = o.clock.now();
     this.#observed = observeLeases(this.#observed, scanned, now);
+    this.#lastScan = { leases: [...this.#observed.values()], at: now };
     const decision = decideLeasesToTake({
       leases: [...this.#observed.values()],
       now,
