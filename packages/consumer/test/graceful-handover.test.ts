@@ -1,7 +1,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { DEFAULT_EPSILON_MILLIS, DEFAULT_FAILOVER_TIME_MILLIS } from '../src/defaults.js';
-import { renewIntervalMillis } from '../src/leases/lease-coordinator.js';
 import { DynamoDBLeaseStore } from '../src/leases/dynamodb-lease-store.js';
+import { renewIntervalMillis } from '../src/leases/lease-coordinator.js';
 import { type ProcessRecordsInput, RecordProcessor, type ShutdownRequestedInput } from '../src/record-processor.js';
 import { putPlain, Recorder, recordingProcessor, setupStream } from './support/harness.js';
 

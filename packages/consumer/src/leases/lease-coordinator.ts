@@ -152,11 +152,15 @@ export class LeaseCoordinator {
     ];
     const handover = this.#handover;
     if (handover !== undefined) {
-      // Under the renew signal, not the take one: a leaving worker still passes on leases assigned to it.
+      const discover = async (s: AbortSignal) => {
+        await handover.discover(s);
+      };
+      // At once (a worker leaving soon after it started must know whether the table has the owner index), then on
+      // the cadence; under the renew signal, not the take one: a leaving worker still passes on what it is given.
       this.#loops.push(
-        this.#fixedRate(this.#options.leaseDiscoveryIntervalMillis ?? 0, renewSignal, 'DiscoverLeases', async (s) => {
-          await handover.discover(s);
-        }),
+        this.#guard('DiscoverLeases', renewSignal, discover).then(() =>
+          this.#fixedRate(this.#options.leaseDiscoveryIntervalMillis ?? 0, renewSignal, 'DiscoverLeases', discover),
+        ),
       );
     }
   }

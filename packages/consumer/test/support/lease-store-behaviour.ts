@@ -74,7 +74,11 @@ export function describeLeaseStoreBehaviour(name: string, makeStore: () => Promi
 
     it('lists the keys of the leases a worker owns (the owner index), following the owner as it changes', async () => {
       for (const id of ['s-1', 's-2', 's-3']) await store.createLeaseIfNotExists(shard(id));
-      for (const [id, owner] of [['s-1', 'w-a'], ['s-2', 'w-b'], ['s-3', 'w-a']] as const) {
+      for (const [id, owner] of [
+        ['s-1', 'w-a'],
+        ['s-2', 'w-b'],
+        ['s-3', 'w-a'],
+      ] as const) {
         const fresh = await store.getLease(id);
         if (fresh === undefined) throw new Error('missing');
         await store.takeLease(fresh, owner);
