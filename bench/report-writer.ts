@@ -60,8 +60,11 @@ function row(cells: readonly string[]): string {
 
 function suiteSection(suite: SuiteReport): string[] {
   const lines = [`## ${suite.name}`, '', suite.description, ''];
-  lines.push(row(['operation', 'input', 'implementation', 'records/s', 'MB/s', 'spread %', 'vs baseline']));
-  lines.push('|---|---|---|--:|--:|--:|--:|');
+  // A suite of figures only (hand-over times) has no throughput table.
+  if (suite.results.length > 0) {
+    lines.push(row(['operation', 'input', 'implementation', 'records/s', 'MB/s', 'spread %', 'vs baseline']));
+    lines.push('|---|---|---|--:|--:|--:|--:|');
+  }
   for (const result of suite.results) {
     const target = suite.targets.find((t) => same(result, t.operation, t.input, t.ours));
     const ratio = target === undefined ? undefined : targetRatio(suite.results, target);
@@ -92,7 +95,8 @@ function suiteSection(suite: SuiteReport): string[] {
     }
   }
   if (suite.figures !== undefined && suite.figures.length > 0) {
-    lines.push('', row(['figure', 'value']), '|---|--:|');
+    if (suite.results.length > 0) lines.push('');
+    lines.push(row(['figure', 'value']), '|---|--:|');
     for (const figure of suite.figures) lines.push(row([figure.name, figure.value]));
   }
   lines.push('');
