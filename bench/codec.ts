@@ -12,8 +12,8 @@ import {
   AggregatedRecordBuilder,
   type AggregatedRecordMessage,
   deaggregate,
-  protobufjsMessageCodec,
 } from '../packages/core/src/aggregation/index.js';
+import { protobufjsMessageCodec } from '../packages/core/test/support/protobufjs-codec.js';
 import { collectGarbage } from './gc.js';
 import type { BenchmarkResult, BenchmarkSettings, BenchmarkSuite, BenchmarkTarget } from './suite.js';
 

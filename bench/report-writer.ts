@@ -60,7 +60,7 @@ function row(cells: readonly string[]): string {
 
 function suiteSection(suite: SuiteReport): string[] {
   const lines = [`## ${suite.name}`, '', suite.description, ''];
-  // A suite of figures only (hand-over times) has no throughput table.
+  // A suite of figures only (the fleet simulation) has no throughput table.
   if (suite.results.length > 0) {
     lines.push(row(['operation', 'input', 'implementation', 'records/s', 'MB/s', 'spread %', 'vs baseline']));
     lines.push('|---|---|---|--:|--:|--:|--:|');

@@ -11,6 +11,7 @@ import os from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { consumerSuite } from '../packages/consumer/test/bench/consumer-suite.js';
+import { fleetSuite } from '../packages/consumer/test/bench/fleet-suite.js';
 import { handoverSuite } from '../packages/consumer/test/bench/handover-suite.js';
 import { codecSuite } from './codec.js';
 import { producerSuite } from './producer.js';
@@ -26,7 +27,7 @@ import {
 import type { BenchmarkResult, BenchmarkSettings, BenchmarkSuite, BenchmarkTarget } from './suite.js';
 
 /** Every suite `pnpm bench` knows. */
-const SUITES: readonly BenchmarkSuite[] = [codecSuite, producerSuite, consumerSuite, handoverSuite];
+const SUITES: readonly BenchmarkSuite[] = [codecSuite, producerSuite, consumerSuite, fleetSuite, handoverSuite];
 
 function environment(): BenchmarkRun['environment'] {
   const cpus = os.cpus();

@@ -1,8 +1,25 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { createDynamoDBClient, createKinesisClient, type SdkClientOptions, ValidationError } from '@kinesis-kit/core';
+import { UsageError } from './cli-error.js';
+
+/** The command-line flag behind each of core's client options, so a bad value is reported as the user typed it. */
+const FLAG_OF_OPTION: Readonly<Record<string, string>> = {
+  kinesisEndpoint: '--endpoint',
+  dynamoDbEndpoint: '--dynamodb-endpoint',
+};
+
+/** Builds a client; a bad endpoint is a usage error naming the flag (exit 2), not a raw `Invalid URL`. */
+function built<T>(make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    const flag =
+      error instanceof ValidationError && error.field !== undefined ? FLAG_OF_OPTION[error.field] : undefined;
+    if (flag === undefined || !(error instanceof ValidationError) || error.field === undefined) throw error;
+    throw new UsageError(error.message.replace(error.field, flag));
+  }
+}
 
 /** The options every command accepts. */
 export interface GlobalOptions {
@@ -48,17 +65,21 @@ export class CommandContext {
    * whole PutRecords call would duplicate the records that had succeeded.
    */
   newKinesisClient(maxAttempts?: number): KinesisClient {
-    const client = new KinesisClient({ ...this.#common(), endpoint: this.options.endpoint, maxAttempts });
+    const client = built(() =>
+      createKinesisClient({ ...this.#common(), ...(maxAttempts === undefined ? {} : { maxAttempts }) }),
+    );
     this.#clients.push(client);
     return client;
   }
 
   dynamodb(): DynamoDBClient {
-    if (this.#dynamodb === undefined) {
-      this.#dynamodb = new DynamoDBClient({ ...this.#common(), endpoint: this.options.dynamodbEndpoint });
-      this.#clients.push(this.#dynamodb);
+    let client = this.#dynamodb;
+    if (client === undefined) {
+      client = built(() => createDynamoDBClient(this.#common()));
+      this.#dynamodb = client;
+      this.#clients.push(client);
     }
-    return this.#dynamodb;
+    return client;
   }
 
   /** Destroys every client made, so no keep-alive socket holds the process open. */
@@ -66,15 +87,14 @@ export class CommandContext {
     for (const client of this.#clients.splice(0)) client.destroy();
   }
 
-  #common() {
+  /** Core's HTTP/1.1 keep-alive clients; an endpoint left unset is the SDK's to resolve (`AWS_ENDPOINT_URL_*`). */
+  #common(): SdkClientOptions {
+    const { region, profile, endpoint, dynamodbEndpoint } = this.options;
     return {
-      region: this.options.region,
-      profile: this.options.profile,
-      // HTTP/1.1 keep-alive: the SDK's default Kinesis handler speaks HTTP/2, which kinesalite does not.
-      requestHandler: new NodeHttpHandler({
-        httpAgent: new HttpAgent({ keepAlive: true }),
-        httpsAgent: new HttpsAgent({ keepAlive: true }),
-      }),
+      ...(region === undefined ? {} : { region }),
+      ...(profile === undefined ? {} : { profile }),
+      ...(endpoint === undefined ? {} : { kinesisEndpoint: endpoint }),
+      ...(dynamodbEndpoint === undefined ? {} : { dynamoDbEndpoint: dynamodbEndpoint }),
     };
   }
 }

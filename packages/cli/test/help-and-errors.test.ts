@@ -51,6 +51,14 @@ describe('kinesis-kit help and errors', () => {
     expect(missing.stderr).toContain('Usage: kinesis-kit stream create');
   });
 
+  it('exits 2 naming the flag for an endpoint that is not an http(s) URL', async () => {
+    const run = await kinesisKitRaw(['stream', 'list', '--endpoint', '127.0.0.1:4567', '--region', 'us-east-1']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      '--endpoint must be an http:// or https:// URL such as http://127.0.0.1:4567, got "127.0.0.1:4567"',
+    );
+  });
+
   it('exits 3 when the stream or the lease table does not exist', async () => {
     const stream = await kinesisKit(['stream', 'describe', uniqueName('missing')]);
     expect(stream.code).toBe(3);

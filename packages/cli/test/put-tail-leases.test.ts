@@ -69,14 +69,22 @@ describe('kinesis-kit put and tail', () => {
     await kinesisKit(['stream', 'create', stream]);
     const stop = new AbortController();
     const seen: string[] = [];
+    // The tail says on stderr when every shard has its LATEST iterator; a record put before that could be missed.
+    let isFollowing = (): void => {};
+    const ready = new Promise<void>((resolve) => {
+      isFollowing = resolve;
+    });
     const following = kinesisKit(['tail', stream, '--from', 'latest', '--follow', '--format', 'data'], {
       signal: stop.signal,
       onOut: (line) => {
         seen.push(line);
         if (seen.length === 2) stop.abort();
       },
+      onErr: (line) => {
+        if (line.startsWith(`# following ${stream}`)) isFollowing();
+      },
     });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await ready;
     await kinesisKit(['put', stream, 'later-1', 'later-2', '--partition-key', 'p']);
     const run = await following;
     expect(run.code).toBe(0);

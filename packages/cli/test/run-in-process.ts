@@ -14,7 +14,13 @@ export interface CliRun {
 /** Runs `kinesis-kit` in this process, against kinesalite + dynalite unless `args` name another endpoint. */
 export async function kinesisKit(
   args: readonly string[],
-  options: { stdin?: string; signal?: AbortSignal; onOut?: (text: string) => void; endpoint?: string } = {},
+  options: {
+    stdin?: string;
+    signal?: AbortSignal;
+    onOut?: (text: string) => void;
+    onErr?: (text: string) => void;
+    endpoint?: string;
+  } = {},
 ): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
@@ -35,6 +41,7 @@ export async function kinesisKit(
       },
       err: (text) => {
         stderr += `${text}\n`;
+        options.onErr?.(text);
       },
       stdin: Readable.from([options.stdin ?? '']),
       signal: options.signal,

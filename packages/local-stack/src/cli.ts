@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { type KinesisEmulator, type LocalStack, startLocalStack } from './local-stack.js';
-import { localStackEnvironment } from './local-stack-environment.js';
+import { awsCliEndpointHint, localStackEnvironment } from './local-stack-environment.js';
 
 const USAGE = `Usage: kinesis-kit-local [options]
 
@@ -80,6 +80,7 @@ export async function runLocalStackCli(
     return 1;
   }
   for (const [name, value] of Object.entries(localStackEnvironment(stack))) io.out(`export ${name}=${value}`);
+  for (const line of awsCliEndpointHint(stack)) io.err(line);
   io.err(`# ${stack.kinesisEmulator} and dynalite are running on 127.0.0.1; press Ctrl-C to stop.`);
 
   await new Promise<void>((resolve) => {

@@ -1,7 +1,10 @@
-import { Agent } from 'node:http';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  createDynamoDBClient as createCoreDynamoDBClient,
+  createKinesisClient as createCoreKinesisClient,
+  type SdkClientOptions,
+} from '@kinesis-kit/core';
 
 /** The region local clients sign for; the emulators accept any. */
 export const LOCAL_REGION = 'us-east-1';
@@ -25,29 +28,23 @@ export interface LocalClientOptions {
   maxAttempts?: number;
 }
 
-function http1Handler(options: LocalClientOptions): NodeHttpHandler {
-  // HTTP/1.1 keep-alive: the SDK's default Kinesis handler speaks HTTP/2, which kinesalite does not, and
-  // opens a session per request against kinesis-mock (several times slower).
-  return new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 }) });
-}
-
-/** What both clients share: the emulator's endpoint, dummy credentials, HTTP/1.1 keep-alive. */
-function localClientConfig(options: LocalClientOptions) {
+function coreOptions(options: LocalClientOptions): SdkClientOptions {
   return {
-    endpoint: options.endpoint,
     region: options.region ?? LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
-    requestHandler: http1Handler(options),
+    kinesisEndpoint: options.endpoint,
+    dynamoDbEndpoint: options.endpoint,
+    maxSockets: options.maxSockets ?? 64,
     ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
   };
 }
 
-/** A Kinesis client for a local emulator: HTTP/1.1 keep-alive, dummy credentials. */
+/** A Kinesis client for a local emulator: core's HTTP/1.1 keep-alive client with dummy credentials. */
 export function createKinesisClient(options: LocalClientOptions): KinesisClient {
-  return new KinesisClient(localClientConfig(options));
+  return createCoreKinesisClient(coreOptions(options));
 }
 
-/** A DynamoDB client for a local emulator: HTTP/1.1 keep-alive, dummy credentials. */
+/** A DynamoDB client for a local emulator: core's HTTP/1.1 keep-alive client with dummy credentials. */
 export function createDynamoDBClient(options: LocalClientOptions): DynamoDBClient {
-  return new DynamoDBClient(localClientConfig(options));
+  return createCoreDynamoDBClient(coreOptions(options));
 }

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import {
   CreateStreamCommand,
   DeleteStreamCommand,
-  DescribeStreamSummaryCommand,
   type KinesisClient,
   ResourceNotFoundException,
 } from '@aws-sdk/client-kinesis';
+import { waitForStreamActive as waitForStreamActiveInCore } from '@kinesis-kit/core';
 
 /** A name no other test run will use: `prefix-<time>-<random>`, valid for streams and tables. */
 export function uniqueName(prefix: string): string {
@@ -32,25 +32,23 @@ export async function createStreamAndWait(
   await waitForStreamActive(client, options);
 }
 
-/** Resolves once the stream is ACTIVE (after creation, a split, a merge or a resize). */
-export async function waitForStreamActive(
+/** How often the local wait asks: the emulators answer in milliseconds and tests should not idle. */
+const LOCAL_POLL_MS = 25;
+
+/**
+ * Resolves once the stream is ACTIVE (after creation, a split, a merge or a resize): core's
+ * `waitForStreamActive` with an emulator's pace (every 25 ms, 30 s at most unless `timeoutMs` says otherwise).
+ */
+export function waitForStreamActive(
   client: Pick<KinesisClient, 'send'>,
   options: { streamName: string; timeoutMs?: number; signal?: AbortSignal },
 ): Promise<void> {
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  for (;;) {
-    options.signal?.throwIfAborted();
-    const { StreamDescriptionSummary } = await client.send(
-      new DescribeStreamSummaryCommand({ StreamName: options.streamName }),
-      { abortSignal: options.signal },
-    );
-    const status = StreamDescriptionSummary?.StreamStatus;
-    if (status === 'ACTIVE') return;
-    if (Date.now() > deadline) {
-      throw new Error(`Stream ${options.streamName} is still ${status} after ${options.timeoutMs ?? 30_000} ms`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  return waitForStreamActiveInCore(client, {
+    streamName: options.streamName,
+    timeoutMs: options.timeoutMs ?? 30_000,
+    pollIntervalMs: LOCAL_POLL_MS,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
 }
 
 /** Deletes a stream if it exists; for test clean-up. */

@@ -1,11 +1,10 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import type { Writable } from 'node:stream';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   AbortError,
-  type Clock,
+  createCloudWatchClient,
+  createKinesisClient,
   HashKeyCache,
   KinesisKitError,
   ShutdownError,
@@ -13,7 +12,6 @@ import {
   TypedEventEmitter,
   ValidationError,
 } from '@kinesis-kit/core';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ArrivalClock } from './arrival-clock.js';
 import { BufferFullError } from './errors.js';
 import type { ProducerEventEmitter } from './events.js';
@@ -21,6 +19,7 @@ import { CloudWatchPublisher } from './metrics/cloudwatch-publisher.js';
 import { MetricsRecorder, type ProducerMetricsSnapshot } from './metrics/metrics-recorder.js';
 import { type ProducerOptions, type ResolvedProducerOptions, resolveProducerOptions } from './options.js';
 import { Outstanding } from './outstanding.js';
+import { type ProducerClock, producerClock, wallNow } from './producer-time.js';
 import { type ProducerKinesisClient, Sender } from './sender.js';
 import { type PipelineContext, StreamPipeline } from './stream-pipeline.js';
 import {
@@ -80,8 +79,8 @@ export class KinesisProducer {
   readonly #stop = new AbortController();
   readonly #context: PipelineContext;
   readonly #recordSettings: UserRecordSettings;
-  /** Producer time: ms since construction (see {@link relativeClock}). */
-  readonly #time: Clock;
+  /** Producer time: ms since construction (see {@link producerClock}). */
+  readonly #time: ProducerClock;
   /** {@link #time} for stamping arriving records (see {@link ArrivalClock}). */
   readonly #arrivals: ArrivalClock;
   readonly #recorder: MetricsRecorder;
@@ -95,25 +94,22 @@ export class KinesisProducer {
     this.#options = resolved;
     this.events = new TypedEventEmitter({ clock: resolved.clock });
     if (resolved.kinesisClient === undefined) {
-      this.#ownedClient = new KinesisClient({
+      // core's factory: HTTP/1.1 keep-alive with one socket per allowed call, like the KPL's connection pool (the
+      // SDK's default HTTP/2 handler costs a handshake per call and is not spoken by kinesalite); an endpoint left
+      // unset is found by the SDK in AWS_ENDPOINT_URL_KINESIS. Retries are per record, here: an SDK retry of a
+      // whole call would resend records that succeeded.
+      this.#ownedClient = createKinesisClient({
         ...(resolved.region === undefined ? {} : { region: resolved.region }),
-        ...(resolved.endpoint === undefined ? {} : { endpoint: resolved.endpoint }),
+        ...(resolved.endpoint === undefined ? {} : { kinesisEndpoint: resolved.endpoint }),
         ...(resolved.credentials === undefined ? {} : { credentials: resolved.credentials }),
-        // Retries are per record, here; an SDK retry of a whole call would resend records that succeeded.
         maxAttempts: 1,
-        // HTTP/1.1 keep-alive with one socket per allowed call, like the KPL's connection pool. The SDK's
-        // default Kinesis handler (HTTP/2 with a session per request, for SubscribeToShard) costs a handshake
-        // per call and is not spoken by every endpoint (kinesalite).
-        requestHandler: new NodeHttpHandler({
-          httpAgent: new HttpAgent({ keepAlive: true, maxSockets: resolved.maxConnections }),
-          httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: resolved.maxConnections }),
-        }),
+        maxSockets: resolved.maxConnections,
       });
       this.#client = this.#ownedClient;
     } else {
       this.#client = resolved.kinesisClient;
     }
-    this.#time = relativeClock(resolved.clock);
+    this.#time = producerClock(resolved.clock);
     this.#arrivals = new ArrivalClock(this.#time);
     this.#sender = new Sender(this.#client, this.#time, resolved.maxConnections, resolved.requestTimeout);
     this.#outstanding = new Outstanding(resolved.maxOutstandingRecords, resolved.maxOutstandingBytes);
@@ -126,7 +122,7 @@ export class KinesisProducer {
       outstanding: this.#outstanding,
       stopSignal: this.#stop.signal,
     };
-    this.#recorder = new MetricsRecorder(this.events, resolved.clock.now());
+    this.#recorder = new MetricsRecorder(this.events, wallNow(resolved.clock));
     this.#recordSettings = {
       hashKeys: this.#hashKeys,
       maxUserRecordSize: resolved.maxUserRecordSize,
@@ -142,7 +138,7 @@ export class KinesisProducer {
    */
   getMetrics(): ProducerMetricsSnapshot {
     this.#countReceived();
-    return this.#recorder.snapshot(this.#options.clock.now());
+    return this.#recorder.snapshot(wallNow(this.#options.clock));
   }
 
   /** Starts uploading metrics with the first record, so a producer that never sends keeps no timer. */
@@ -151,7 +147,7 @@ export class KinesisProducer {
     if (options.metricsLevel === 'none') return;
     let client = options.cloudWatchClient;
     if (client === undefined) {
-      this.#ownedCloudWatch = new CloudWatchClient({
+      this.#ownedCloudWatch = createCloudWatchClient({
         ...(options.region === undefined ? {} : { region: options.region }),
         ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
         maxAttempts: 1,
@@ -449,14 +445,4 @@ export class KinesisProducer {
 interface StreamEntry {
   readonly pipeline: StreamPipeline;
   received: number;
-}
-
-/**
- * The clock the pipeline runs on: milliseconds since the producer was created. Epoch milliseconds do not fit
- * V8's small integers, so every timestamp stored on a record would be a separate heap number; these do for
- * 24 days, which keeps the per-record hot path free of those allocations.
- */
-function relativeClock(clock: Clock): Clock {
-  const epoch = clock.now();
-  return { now: () => clock.now() - epoch, sleep: (ms, signal) => clock.sleep(ms, signal) };
 }

@@ -1,4 +1,5 @@
 import { AbortError } from '@kinesis-kit/core';
+import type { ProducerTime } from './producer-time.js';
 import { UserRecord } from './user-record.js';
 
 interface CapacityWaiter {
@@ -38,7 +39,8 @@ export class Outstanding {
   constructor(maxRecords: number, maxBytes: number) {
     this.maxRecords = maxRecords;
     this.maxBytes = maxBytes;
-    const end = new UserRecord('', new Uint8Array(0), undefined, 0n, 0, 0, 0, 0);
+    const zero = 0 as ProducerTime;
+    const end = new UserRecord('', new Uint8Array(0), undefined, 0n, 0, zero, zero, zero);
     end.older = end;
     end.newer = end;
     this.#end = end;

@@ -1,10 +1,13 @@
 import { type AttributeValue, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
-import { GetRecordsCommand, GetShardIteratorCommand, type GetShardIteratorInput } from '@aws-sdk/client-kinesis';
 import { itemToLease } from '@kinesis-kit/consumer';
+import { readShard, type ShardPosition } from '@kinesis-kit/core';
 import { CliError, EXIT, toCliError, UsageError } from '../cli-error.js';
 import { type Command, stringOption } from '../command.js';
 import type { CommandContext } from '../context.js';
 import { formatTable, jsonLine } from '../format.js';
+
+/** How long the one read behind each checkpoint may take before its lag is shown as unknown. */
+const LAG_READ_TIMEOUT_MS = 10_000;
 
 /** One row of a KCL 2.x lease table, as the command shows it. */
 export interface LeaseRow {
@@ -58,19 +61,24 @@ export function toLeaseRow(item: Record<string, AttributeValue>, streamName: str
 async function lagOf(context: CommandContext, row: LeaseRow): Promise<number | undefined> {
   if (row.streamName === undefined || row.checkpoint === undefined) return undefined;
   if (row.checkpoint === 'SHARD_END') return 0;
-  const input: GetShardIteratorInput = {
-    StreamName: row.streamName,
-    ShardId: row.shardId,
-    ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
-  };
-  if (row.checkpoint === 'TRIM_HORIZON' || row.checkpoint === 'LATEST') input.ShardIteratorType = row.checkpoint;
-  else if (/^\d+$/.test(row.checkpoint)) input.StartingSequenceNumber = row.checkpoint;
+  let from: ShardPosition;
+  if (row.checkpoint === 'TRIM_HORIZON' || row.checkpoint === 'LATEST') from = { type: row.checkpoint };
+  else if (/^\d+$/.test(row.checkpoint)) from = { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: row.checkpoint };
   else return undefined; // AT_TIMESTAMP: the lease does not hold the time
   try {
-    const { ShardIterator } = await context.kinesis().send(new GetShardIteratorCommand(input));
-    if (ShardIterator === undefined) return undefined;
-    const page = await context.kinesis().send(new GetRecordsCommand({ ShardIterator, Limit: 1 }));
-    return page.MillisBehindLatest;
+    // One read of one record is enough: its MillisBehindLatest. Bounded, so a hung call cannot hold the listing.
+    const reads = readShard({
+      client: context.kinesis(),
+      streamName: row.streamName,
+      shardId: row.shardId,
+      from,
+      maxRecords: 1,
+      requestTimeout: LAG_READ_TIMEOUT_MS,
+      retry: { maxAttempts: 1 },
+      signal: context.io.signal,
+    });
+    for await (const read of reads) return read.millisBehindLatest;
+    return undefined;
   } catch {
     return undefined; // a trimmed or deleted shard: no lag to show, and not worth failing the listing for
   }

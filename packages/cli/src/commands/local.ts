@@ -1,4 +1,4 @@
-import { type LocalStack, localStackEnvironment, startLocalStack } from '@kinesis-kit/local-stack';
+import { awsCliEndpointHint, type LocalStack, localStackEnvironment, startLocalStack } from '@kinesis-kit/local-stack';
 import { CliError, EXIT, UsageError } from '../cli-error.js';
 import { type Command, positionalArgs, stringOption } from '../command.js';
 import { jsonLine } from '../format.js';
@@ -17,8 +17,8 @@ export const localCommand: Command = {
   path: ['local'],
   summary: 'run the local stack (a Kinesis emulator and dynalite on 127.0.0.1) until Ctrl-C',
   synopsis: 'local [--kinesis kinesis-mock|kinesalite] [--kinesis-port N] [--dynamodb-port N]',
-  help: `Prints the endpoints as \`export\` lines for another shell; the AWS CLI v2, the SDKs and kinesis-kit all
-honour them. kinesis-mock is faithful (UpdateShardCount, ChildShards, realistic MillisBehindLatest);
+  help: `Prints the endpoints as \`export\` lines for another shell; the AWS CLI v2 (2.13 and later), the SDKs and
+kinesis-kit all honour them (stderr shows the --endpoint-url form for older AWS CLIs). kinesis-mock is faithful (UpdateShardCount, ChildShards, realistic MillisBehindLatest);
 kinesalite starts in a tenth of a second and is about ten times faster, with fewer APIs
 (see docs/local-stack.md).
 
@@ -53,6 +53,7 @@ Options:
       const env = localStackEnvironment(stack);
       if (context.options.json) context.io.out(jsonLine({ kinesis, ...env }));
       else for (const [name, value] of Object.entries(env)) context.io.out(`export ${name}=${value}`);
+      for (const line of awsCliEndpointHint(stack)) context.io.err(line);
       context.io.err(`# ${kinesis} and dynalite are running on 127.0.0.1; press Ctrl-C to stop.`);
       await new Promise<void>((resolve) => {
         const signal = context.io.signal;

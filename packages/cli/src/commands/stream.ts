@@ -9,8 +9,7 @@ import {
   SplitShardCommand,
   UpdateShardCountCommand,
 } from '@aws-sdk/client-kinesis';
-import { isOpenShard, listShards, MAX_HASH_KEY } from '@kinesis-kit/core';
-import { waitForStreamActive } from '@kinesis-kit/local-stack';
+import { isOpenShard, listShards, MAX_HASH_KEY, waitForStreamActive } from '@kinesis-kit/core';
 import { CliError, EXIT, toCliError, UsageError } from '../cli-error.js';
 import {
   booleanOption,

@@ -1,10 +1,13 @@
+import type { KinesisClient, Shard } from '@aws-sdk/client-kinesis';
 import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type GetShardIteratorInput,
-  type Shard,
-} from '@aws-sdk/client-kinesis';
-import { deaggregate, fromSdkRecord, listShards, type UserRecord } from '@kinesis-kit/core';
+  deaggregate,
+  fromSdkRecord,
+  listShards,
+  readShard,
+  runWithFixedDelay,
+  TimeoutError,
+  type UserRecord,
+} from '@kinesis-kit/core';
 import { CliError, EXIT, toCliError, UsageError } from '../cli-error.js';
 import { booleanOption, type Command, integerOption, stringOption } from '../command.js';
 import type { CommandContext } from '../context.js';
@@ -19,8 +22,10 @@ export type StartPosition =
 
 /** How often an idle shard is polled while following; far below the 5 GetRecords/s a shard allows. */
 const FOLLOW_POLL_MS = 1_000;
-/** How long GetShardIterator may take before the tail gives up on it. */
-const ITERATOR_TIMEOUT_MS = 10_000;
+/** How often a shard with records still to read is polled: the shard's whole 5 calls/s, for a short catch-up. */
+const CATCH_UP_POLL_MS = 200;
+/** How long one GetShardIterator or GetRecords may take; a GetShardIterator that times out ends the tail. */
+const REQUEST_TIMEOUT_MS = 10_000;
 /** How often `--follow` lists shards to find the children of a reshard. */
 const RELIST_MS = 5_000;
 
@@ -79,18 +84,6 @@ function formatRecord(shardId: string, record: UserRecord, format: Format): stri
   return `${shardId} ${record.sequenceNumber}/${record.subSequenceNumber} ${record.partitionKey}  ${shown}`;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-
 /** Reads shards, deaggregates what they hold and prints each user record; stops on `--limit` or the signal. */
 class Tail {
   readonly #context: CommandContext;
@@ -99,6 +92,8 @@ class Tail {
   readonly #follow: boolean;
   readonly #limit: number;
   readonly #stop = new AbortController();
+  /** One SDK attempt per call: readShard retries, with the throttling backoff the SDK's retry lacks. */
+  readonly #client: KinesisClient;
   #printed = 0;
   #dropped = 0;
 
@@ -108,6 +103,7 @@ class Tail {
     this.#format = format;
     this.#follow = follow;
     this.#limit = limit;
+    this.#client = context.newKinesisClient(1);
     context.io.signal?.addEventListener('abort', () => this.#stop.abort(), { once: true });
   }
 
@@ -120,30 +116,63 @@ class Tail {
     const seen = new Set<string>();
     const readers: Promise<void>[] = [];
     let started = 0;
-    const start = (shard: Shard, from: StartPosition) => {
+    // With --follow, say on stderr once every shard has its iterator: records put from then on will be shown.
+    let waitingForFirstRead = shards.length;
+    const firstReadDone = () => {
+      if (--waitingForFirstRead === 0 && this.#follow && !this.#stop.signal.aborted) {
+        this.#context.io.err(`# following ${this.#streamName} (${shards.length} shard(s)); Ctrl-C to stop`);
+      }
+    };
+    const start = (shard: Shard, from: StartPosition, initial: boolean) => {
       if (shard.ShardId === undefined) return;
       seen.add(shard.ShardId);
-      readers.push(
-        this.#readShard(shard, from).then(
-          () => {
-            started++;
-          },
-          (error: unknown) => {
-            // A sequence number belongs to one shard; the others reject it, and that is not an error.
-            if (from.type === 'AT_SEQUENCE_NUMBER' && onlyShard === undefined && isInvalidArgument(error)) return;
-            started++;
-            throw error;
-          },
-        ),
+      let first = initial;
+      const onFirstRead = () => {
+        if (!first) return;
+        first = false;
+        firstReadDone();
+      };
+      const reader = this.#readShard(shard, from, onFirstRead).then(
+        () => {
+          onFirstRead();
+          started++;
+        },
+        (error: unknown) => {
+          onFirstRead();
+          // A sequence number belongs to one shard; the others reject it, and that is not an error.
+          if (from.type === 'AT_SEQUENCE_NUMBER' && onlyShard === undefined && isInvalidArgument(error)) return;
+          started++;
+          // The tail fails: stop the other readers and the relisting rather than follow on without this shard.
+          this.#stop.abort();
+          throw error;
+        },
       );
+      // Awaited with the others once the follow loop ends; until then a failure must not count as unhandled.
+      reader.catch(() => {});
+      readers.push(reader);
     };
-    for (const shard of shards) start(shard, position);
-    while (this.#follow && onlyShard === undefined && !this.#stop.signal.aborted) {
-      await sleep(RELIST_MS, this.#stop.signal);
-      if (this.#stop.signal.aborted) break;
-      const all = await listShards(this.#context.kinesis(), { streamName: this.#streamName, include: 'all' });
-      for (const shard of all)
-        if (shard.ShardId !== undefined && !seen.has(shard.ShardId)) start(shard, { type: 'TRIM_HORIZON' });
+    for (const shard of shards) start(shard, position, true);
+    if (this.#follow && onlyShard === undefined) {
+      // A failed listing is reported and tried again at the next round; it does not end the tail.
+      await runWithFixedDelay(
+        async (signal) => {
+          const all = await listShards(this.#context.kinesis(), {
+            streamName: this.#streamName,
+            include: 'all',
+            signal,
+          });
+          for (const shard of all)
+            if (shard.ShardId !== undefined && !seen.has(shard.ShardId)) start(shard, { type: 'TRIM_HORIZON' }, false);
+        },
+        {
+          intervalMs: RELIST_MS,
+          signal: this.#stop.signal,
+          onError: (error) =>
+            this.#context.io.err(
+              `# listing the shards of ${this.#streamName} failed (${error instanceof Error ? error.message : String(error)}); trying again in ${RELIST_MS / 1000} s`,
+            ),
+        },
+      );
     }
     await Promise.all(readers);
     if (position.type === 'AT_SEQUENCE_NUMBER' && started === 0) {
@@ -156,35 +185,8 @@ class Tail {
     }
   }
 
-  async #readShard(shard: Shard, position: StartPosition): Promise<void> {
-    const kinesis = this.#context.kinesis();
+  async #readShard(shard: Shard, position: StartPosition, onFirstRead: () => void): Promise<void> {
     const shardId = shard.ShardId ?? '';
-    const input: GetShardIteratorInput = {
-      StreamName: this.#streamName,
-      ShardId: shardId,
-      ShardIteratorType: position.type,
-    };
-    if (position.type === 'AT_TIMESTAMP') input.Timestamp = position.timestamp;
-    if (position.type === 'AT_SEQUENCE_NUMBER') input.StartingSequenceNumber = position.sequenceNumber;
-    let iterator: string | undefined;
-    try {
-      // Bounded: kinesalite never answers AT_TIMESTAMP for a time after a shard's last record.
-      iterator = (
-        await kinesis.send(new GetShardIteratorCommand(input), {
-          abortSignal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout(ITERATOR_TIMEOUT_MS)]),
-        })
-      ).ShardIterator;
-    } catch (error) {
-      if (this.#stop.signal.aborted) return;
-      if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) {
-        throw new CliError(
-          `${shardId}: no answer to GetShardIterator ${position.type} within ${ITERATOR_TIMEOUT_MS / 1000} s` +
-            (position.type === 'AT_TIMESTAMP' ? ' (kinesalite hangs on a time after the last record)' : ''),
-          EXIT.failure,
-        );
-      }
-      throw error;
-    }
     const range =
       shard.HashKeyRange?.StartingHashKey !== undefined && shard.HashKeyRange.EndingHashKey !== undefined
         ? {
@@ -192,18 +194,33 @@ class Tail {
             endingHashKey: BigInt(shard.HashKeyRange.EndingHashKey),
           }
         : undefined;
-    while (iterator !== undefined && !this.#stop.signal.aborted) {
-      const page = await kinesis
-        .send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1_000 }), {
-          abortSignal: this.#stop.signal,
-        })
-        .catch((error: unknown) => {
-          if (this.#stop.signal.aborted) return undefined;
-          throw error;
-        });
-      if (page === undefined) return;
-      const records = page.Records ?? [];
-      for (const sdkRecord of records) {
+    const reads = readShard({
+      client: this.#client,
+      streamName: this.#streamName,
+      shardId,
+      from: position,
+      maxRecords: 1_000,
+      idleTimeBetweenReadsInMillis: FOLLOW_POLL_MS,
+      catchUpTimeBetweenReadsInMillis: CATCH_UP_POLL_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      // Without --follow the shard is done once a read finds nothing new.
+      stopAtLatest: !this.#follow,
+      signal: this.#stop.signal,
+      onRetry: ({ operation, error }) => {
+        // Bounded: kinesalite never answers AT_TIMESTAMP for a time after a shard's last record; waiting again
+        // would only hang again.
+        if (operation === 'GetShardIterator' && error instanceof TimeoutError) {
+          throw new CliError(
+            `${shardId}: no answer to GetShardIterator ${position.type} within ${REQUEST_TIMEOUT_MS / 1000} s` +
+              (position.type === 'AT_TIMESTAMP' ? ' (kinesalite hangs on a time after the last record)' : ''),
+            EXIT.failure,
+          );
+        }
+      },
+    });
+    for await (const read of reads) {
+      onFirstRead();
+      for (const sdkRecord of read.records) {
         const result = deaggregate(fromSdkRecord(sdkRecord), { hashKeyRange: range });
         if (result.status === 'dropped') {
           this.#dropped++;
@@ -219,10 +236,6 @@ class Tail {
           return;
         }
       }
-      iterator = page.NextShardIterator;
-      // Caught up: without --follow we are done with this shard.
-      if (records.length === 0 && (page.MillisBehindLatest ?? 0) === 0 && !this.#follow) return;
-      await sleep(records.length === 0 ? FOLLOW_POLL_MS : 200, this.#stop.signal);
     }
   }
 }
@@ -238,13 +251,16 @@ export const tailCommand: Command = {
   synopsis: 'tail <stream> [--from P] [--shard S] [--follow] [--limit N] [--format text|json|data]',
   help: `Reads every shard (or --shard) and prints each user record. KPL aggregates are unpacked, as a KCL
 consumer would see them (the AWS CLI shows them as opaque base64); an aggregate holding records outside its
-shard's range after a reshard is skipped, as the KCL does.
+shard's range after a reshard is skipped, as the KCL does. Shards are polled as the KCL polls them: one
+GetRecords per second once caught up, five per second while behind, throttling answered with a jittered
+backoff, and a call with no answer within 10 s retried.
 
 Options:
   --from P          trim-horizon (default), latest, a time (ISO 8601, or 10m / 2h / 30s ago) or a sequence
                     number (read from that record on the shard holding it)
   --shard S         one shard only (shardId-000000000003 or 3)
-  --follow, -f      keep reading new records, and the children of a reshard, until Ctrl-C
+  --follow, -f      keep reading new records, and the children of a reshard, until Ctrl-C; stderr says
+                    "# following <stream>" once every shard is being read
   --limit N         stop after N user records
   --format F        text (default: shard, sequence/sub-sequence, partition key, data), data (the data alone,
                     one per line) or json (one object per line; same as --json). Binary data is base64.

@@ -6,7 +6,7 @@ import type { LeaseHandle } from './lease-handle.js';
 import { LeaseHandover } from './lease-handover.js';
 import { LeaseRenewer } from './lease-renewer.js';
 import type { LeaseStore } from './lease-store.js';
-import { LeaseTaker } from './lease-taker.js';
+import { type LeaseBalancing, LeaseTaker } from './lease-taker.js';
 
 /** Options of a {@link LeaseCoordinator}. */
 export interface LeaseCoordinatorOptions {
@@ -17,6 +17,8 @@ export interface LeaseCoordinatorOptions {
   readonly maxLeasesForWorker: number;
   readonly maxLeasesToStealAtOneTime: number;
   readonly enablePriorityLeaseAssignment: boolean;
+  /** Passed to the {@link LeaseTaker}. @defaultValue 'fair-share' */
+  readonly balancing?: LeaseBalancing;
   /** Period of the taker's scan-and-take round. @defaultValue {@link takeIntervalMillis} (the KCL's) */
   readonly leaseScanIntervalMillis?: number;
   /** Period of the owner-index query that finds leases handed over to this worker; 0: no hand-over. @defaultValue 0 */

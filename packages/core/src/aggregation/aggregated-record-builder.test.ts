@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { protobufjsMessageCodec } from '../../test/support/protobufjs-codec.js';
 import { ValidationError } from '../errors.js';
 import { MAX_HASH_KEY, MAX_RECORD_SIZE_BYTES } from '../limits.js';
 import { type AggregatableRecord, AggregatedRecordBuilder } from './aggregated-record-builder.js';
 import { decodeAggregatedRecordMessage } from './message-decoder.js';
-import { protobufjsMessageCodec } from './protobufjs-codec.js';
 
 /** Any UTF-16 code units, lone surrogates included: they cost three bytes each once encoded. */
 const anyUtf16 = fc.string({

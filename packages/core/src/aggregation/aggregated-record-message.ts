@@ -31,17 +31,3 @@ export interface AggregatedRecordTag {
   key: string;
   value?: string;
 }
-
-/**
- * Encodes and decodes the protobuf message alone (no magic, no digest). Two implementations exist:
- * the hand-written one on the hot path and the protobufjs one that serves as the reference.
- */
-export interface AggregatedRecordMessageCodec {
-  /** Serializes the message. */
-  encode(message: AggregatedRecordMessage): Uint8Array;
-  /**
-   * Parses the message; throws a {@link MalformedAggregatedRecordError} when the bytes are not a
-   * valid `AggregatedRecord` (truncated, bad wire format, a required field missing).
-   */
-  decode(bytes: Uint8Array): AggregatedRecordMessage;
-}

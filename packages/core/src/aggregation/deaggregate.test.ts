@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { protobufjsMessageCodec } from '../../test/support/protobufjs-codec.js';
 import { ValidationError } from '../errors.js';
 import { hashKeyOf } from '../hash-key.js';
 import { HashKeyCache } from '../hash-key-cache.js';
@@ -11,7 +12,6 @@ import { encodeAggregatedRecord } from './encode-aggregated-record.js';
 import { frameAggregatedRecordMessage } from './framing.js';
 import type { KinesisRecord } from './kinesis-record.js';
 import { encodeAggregatedRecordMessage } from './message-encoder.js';
-import { protobufjsMessageCodec } from './protobufjs-codec.js';
 
 const ARRIVAL = new Date('2024-05-01T12:00:00Z');
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');

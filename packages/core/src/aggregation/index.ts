@@ -7,7 +7,6 @@ export {
 export type {
   AggregatedRecordEntry,
   AggregatedRecordMessage,
-  AggregatedRecordMessageCodec,
   AggregatedRecordTag,
 } from './aggregated-record-message.js';
 export {
@@ -31,6 +30,5 @@ export { fromSdkRecord, type KinesisRecord, type SdkRecordLike } from './kinesis
 export { MalformedAggregatedRecordError } from './malformed-aggregated-record-error.js';
 export { decodeAggregatedRecordMessage } from './message-decoder.js';
 export { encodeAggregatedRecordMessage } from './message-encoder.js';
-export { protobufjsMessageCodec } from './protobufjs-codec.js';
 export type { AggregateRejection, AggregateRejectionReason } from './unpack-aggregated-record.js';
 export type { UserRecord } from './user-record.js';

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { protobufjsMessageCodec } from '../../test/support/protobufjs-codec.js';
 import { ValidationError } from '../errors.js';
 import type { AggregatedRecordMessage } from './aggregated-record-message.js';
 import { encodeAggregatedRecordMessage } from './message-encoder.js';
-import { protobufjsMessageCodec } from './protobufjs-codec.js';
 
 const text = fc.string({ unit: 'binary', maxLength: 12 });
 const index = fc.oneof(fc.nat(300), fc.maxSafeNat());

@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { protobufjsMessageCodec } from '../../test/support/protobufjs-codec.js';
 import { MalformedAggregatedRecordError } from './malformed-aggregated-record-error.js';
-import { protobufjsMessageCodec } from './protobufjs-codec.js';
 
 const protobuf = createRequire(import.meta.url)('protobufjs') as typeof import('protobufjs');
 const protoPath = fileURLToPath(new URL('../../proto/aggregated-record.proto', import.meta.url));

@@ -4,12 +4,11 @@ import type { Type } from 'protobufjs';
 import type {
   AggregatedRecordEntry,
   AggregatedRecordMessage,
-  AggregatedRecordMessageCodec,
   AggregatedRecordTag,
-} from './aggregated-record-message.js';
-import { MalformedAggregatedRecordError } from './malformed-aggregated-record-error.js';
+} from '../../src/aggregation/aggregated-record-message.js';
+import { MalformedAggregatedRecordError } from '../../src/aggregation/malformed-aggregated-record-error.js';
 
-// Resolved against this module, so the same relative path works from src/aggregation and dist/aggregation.
+// The .proto is the format's source of truth; this codec is generated from it at run time.
 const PROTO_PATH = fileURLToPath(new URL('../../proto/aggregated-record.proto', import.meta.url));
 
 /** The plain-object shape protobufjs produces for our schema with the conversion options below. */
@@ -52,10 +51,21 @@ function fromPlainRecord(record: PlainRecord): AggregatedRecordEntry {
   return entry;
 }
 
+/** Encodes and decodes the protobuf message alone (no magic, no digest). */
+export interface AggregatedRecordMessageCodec {
+  /** Serializes the message. */
+  encode(message: AggregatedRecordMessage): Uint8Array;
+  /**
+   * Parses the message; throws a {@link MalformedAggregatedRecordError} when the bytes are not a
+   * valid `AggregatedRecord` (truncated, bad wire format, a required field missing).
+   */
+  decode(bytes: Uint8Array): AggregatedRecordMessage;
+}
+
 /**
- * The reference implementation of the message codec: protobufjs driven by
- * `proto/aggregated-record.proto`. Slower than the hand-written codec and used to check it; handy
- * to inspect aggregates when debugging. protobufjs is loaded on first use.
+ * The conformance oracle for core's hand-written codec: protobufjs driven by `proto/aggregated-record.proto`,
+ * an independent implementation of the same schema. Test support only (protobufjs is a devDependency of core,
+ * not a runtime one); the unit tests and the codec benchmark import it from here. Loaded on first use.
  */
 export const protobufjsMessageCodec: AggregatedRecordMessageCodec = {
   encode(message: AggregatedRecordMessage): Uint8Array {
