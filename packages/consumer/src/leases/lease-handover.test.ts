@@ -36,6 +36,17 @@ describe('choosing a successor', () => {
     expect(chooseSuccessor(liveLeaseCounts(scan(specs), FAILOVER, 'me'))).toBe(expected);
   });
 
+  it('counts a worker alive by its heartbeat but without leases as live with none: the best successor', () => {
+    const view = { ...scan(['b@0', 'me@0']), liveWorkers: ['idle', 'b', 'me'] };
+    expect(liveLeaseCounts(view, FAILOVER, 'me')).toEqual(
+      new Map([
+        ['idle', 0],
+        ['b', 1],
+      ]),
+    );
+    expect(chooseSuccessor(liveLeaseCounts(view, FAILOVER, 'me'))).toBe('idle');
+  });
+
   it('judges liveness at the scan, not now: a long scan interval still tells who was live', () => {
     const view = scan(['b@0']);
     expect(liveLeaseCounts(view, FAILOVER, 'me')).toEqual(new Map([['b', 1]]));

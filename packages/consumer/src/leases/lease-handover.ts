@@ -8,11 +8,13 @@ import { isLeaseAvailable, type LeaseScanView } from './lease-taker.js';
 /**
  * Live leases per worker other than `me`, from this worker's last scan: a worker is live if a lease it owns had
  * its counter move within the failover time before that scan (the taker's own notion of "not expired", judged at
- * the scan, so a long scan interval still tells who was live). A worker with no lease is invisible in the lease
- * table, so it is never chosen.
+ * the scan, so a long scan interval still tells who was live). A worker with no lease is live only by its
+ * heartbeat (fair-share balancing keeps them); without one it is invisible and never chosen.
  */
 export function liveLeaseCounts(scan: LeaseScanView, failoverTimeMillis: number, me: string): Map<string, number> {
   const counts = new Map<string, number>();
+  // Workers alive by their heartbeat are live even without a lease (an idle worker is the best successor).
+  for (const worker of scan.liveWorkers ?? []) if (worker !== me) counts.set(worker, 0);
   for (const o of scan.leases) {
     const owner = o.lease.leaseOwner;
     if (owner === undefined || owner === me || isLeaseAvailable(o, scan.at, failoverTimeMillis)) continue;

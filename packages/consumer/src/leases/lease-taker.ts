@@ -241,6 +241,8 @@ function randomShuffle<T>(items: readonly T[]): T[] {
 export interface LeaseScanView {
   readonly leases: readonly ObservedLease[];
   readonly at: number;
+  /** Workers alive by their heartbeat at that scan, with or without leases (fair-share only). */
+  readonly liveWorkers?: readonly string[];
 }
 
 /** Options of a {@link LeaseTaker}. */
@@ -345,7 +347,11 @@ export class LeaseTaker {
     const now = o.clock.now();
     this.#observed = observeLeases(this.#observed, scanned, now);
     if (beats !== undefined) this.#observedWorkers = observeWorkers(this.#observedWorkers, beats, now);
-    this.#lastScan = { leases: [...this.#observed.values()], at: now };
+    this.#lastScan = {
+      leases: [...this.#observed.values()],
+      at: now,
+      liveWorkers: liveWorkers(this.#observedWorkers, now, o.failoverTimeMillis),
+    };
     const decision = decideLeasesToTake({
       leases: [...this.#observed.values()],
       now,
