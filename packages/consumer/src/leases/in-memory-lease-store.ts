@@ -38,7 +38,7 @@ export class InMemoryLeaseStore implements LeaseStore {
     return this.#leases.get(leaseKey);
   }
 
-  async listLeaseKeysOwnedBy(owner: string): Promise<string[]> {
+  async listLeaseKeysOwnedBy(owner: string): Promise<string[] | undefined> {
     return [...this.#leases.values()].filter((l) => l.leaseOwner === owner).map((l) => l.leaseKey);
   }
 

@@ -62,7 +62,9 @@ async function worker(
   const events = new TypedEventEmitter<ConsumerEvents>({ clock });
   const acquired: string[] = [];
   const released: ConsumerEvents['lease.released'][] = [];
-  events.on('lease.released', ({ payload }) => released.push(payload));
+  events.on('lease.released', ({ payload }) => {
+    released.push(payload);
+  });
   let leaving = false;
   let handover: LeaseHandover | undefined;
   const renewer = new LeaseRenewer({
