@@ -45,7 +45,8 @@ export interface LeaseRenewerOptions {
   readonly clock: Clock;
   readonly events: ConsumerEventEmitter;
   /**
-   * Whom to hand a lease to instead of releasing it (see {@link LeaseHandover}); `undefined` releases it.
+   * Whom to hand a lease to instead of releasing it (the lease hand-over of `lease-handover.ts`); `undefined`
+   * releases it.
    * @defaultValue always release
    */
   readonly successorFor?: (lease: Lease) => string | undefined;
