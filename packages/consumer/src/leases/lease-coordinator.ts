@@ -1,4 +1,4 @@
-import { type Clock, retry } from '@kinesis-kit/core';
+import { type Clock, callWithTimeout, retry } from '@kinesis-kit/core';
 import { LEASE_WATCHDOG_INTERVAL_MILLIS } from '../defaults.js';
 import type { ConsumerEventEmitter } from '../events.js';
 import type { Lease } from './lease.js';
@@ -154,8 +154,15 @@ export class LeaseCoordinator {
     ];
     const handover = this.#handover;
     if (handover !== undefined) {
+      // Bounded by the renew interval: a hung call must not stop this worker finding leases for a minute (the
+      // DynamoDB request timeout). An adoption abandoned after its write landed is found and adopted again.
       const discover = async (s: AbortSignal) => {
-        await handover.discover(s);
+        await callWithTimeout((signal) => handover.discover(signal), {
+          operation: 'DiscoverLeases',
+          timeoutMs: this.renewIntervalMillis,
+          clock: this.#options.clock,
+          signal: s,
+        });
       };
       // At once (a worker leaving soon after it started must know whether the table has the owner index), then on
       // the cadence; under the renew signal, not the take one: a leaving worker still passes on what it is given.
