@@ -47,6 +47,14 @@ describe('choosing a successor', () => {
     expect(chooseSuccessor(liveLeaseCounts(view, FAILOVER, 'me'))).toBe('idle');
   });
 
+  it('prefers Kinesis Kit workers (known by their heartbeat) to lease holders without one (Java KCL 2.x)', () => {
+    const view = { ...scan(['java@0', 'b@0', 'b@0', 'b@0']), liveWorkers: ['b'] };
+    expect(liveLeaseCounts(view, FAILOVER, 'me')).toEqual(new Map([['b', 3]]));
+    expect(chooseSuccessor(liveLeaseCounts(view, FAILOVER, 'me'))).toBe('b');
+    // Without heartbeats (KCL 2.x balancing) every live lease holder is a candidate.
+    expect(chooseSuccessor(liveLeaseCounts(scan(['java@0', 'b@0', 'b@0']), FAILOVER, 'me'))).toBe('java');
+  });
+
   it('judges liveness at the scan, not now: a long scan interval still tells who was live', () => {
     const view = scan(['b@0']);
     expect(liveLeaseCounts(view, FAILOVER, 'me')).toEqual(new Map([['b', 1]]));

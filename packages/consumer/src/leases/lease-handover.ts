@@ -9,15 +9,20 @@ import { isLeaseAvailable, type LeaseScanView } from './lease-taker.js';
  * Live leases per worker other than `me`, from this worker's last scan: a worker is live if a lease it owns had
  * its counter move within the failover time before that scan (the taker's own notion of "not expired", judged at
  * the scan, so a long scan interval still tells who was live). A worker with no lease is live only by its
- * heartbeat (fair-share balancing keeps them); without one it is invisible and never chosen.
+ * heartbeat (fair-share balancing keeps them); without one it is invisible and never chosen. When heartbeats
+ * are known, only workers with one count: a Java KCL 2.x worker (no heartbeat) does not adopt.
  */
 export function liveLeaseCounts(scan: LeaseScanView, failoverTimeMillis: number, me: string): Map<string, number> {
   const counts = new Map<string, number>();
   // Workers alive by their heartbeat are live even without a lease (an idle worker is the best successor).
-  for (const worker of scan.liveWorkers ?? []) if (worker !== me) counts.set(worker, 0);
+  const beating = new Set((scan.liveWorkers ?? []).filter((worker) => worker !== me));
+  for (const worker of beating) counts.set(worker, 0);
   for (const o of scan.leases) {
     const owner = o.lease.leaseOwner;
     if (owner === undefined || owner === me || isLeaseAvailable(o, scan.at, failoverTimeMillis)) continue;
+    // Only Kinesis Kit workers write heartbeats, and only they adopt within a second: when some are known, a
+    // worker without one (a Java KCL 2.x worker, which would let the lease expire) is not a candidate.
+    if (beating.size > 0 && !beating.has(owner)) continue;
     counts.set(owner, (counts.get(owner) ?? 0) + 1);
   }
   return counts;
