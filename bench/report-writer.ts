@@ -95,7 +95,8 @@ function suiteSection(suite: SuiteReport): string[] {
     }
   }
   if (suite.figures !== undefined && suite.figures.length > 0) {
-    lines.push('', row(['figure', 'value']), '|---|--:|');
+    if (suite.results.length > 0) lines.push('');
+    lines.push(row(['figure', 'value']), '|---|--:|');
     for (const figure of suite.figures) lines.push(row([figure.name, figure.value]));
   }
   lines.push('');

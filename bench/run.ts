@@ -12,6 +12,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { consumerSuite } from '../packages/consumer/test/bench/consumer-suite.js';
 import { fleetSuite } from '../packages/consumer/test/bench/fleet-suite.js';
+import { handoverSuite } from '../packages/consumer/test/bench/handover-suite.js';
 import { codecSuite } from './codec.js';
 import { producerSuite } from './producer.js';
 import {
@@ -26,7 +27,7 @@ import {
 import type { BenchmarkResult, BenchmarkSettings, BenchmarkSuite, BenchmarkTarget } from './suite.js';
 
 /** Every suite `pnpm bench` knows. */
-const SUITES: readonly BenchmarkSuite[] = [codecSuite, producerSuite, consumerSuite, fleetSuite];
+const SUITES: readonly BenchmarkSuite[] = [codecSuite, producerSuite, consumerSuite, fleetSuite, handoverSuite];
 
 function environment(): BenchmarkRun['environment'] {
   const cpus = os.cpus();

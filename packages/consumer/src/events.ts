@@ -27,17 +27,22 @@ export type ConsumerEvents = {
   };
   'consumer.shutdown.started': { readonly workerIdentifier: string; readonly leases: number };
   'consumer.shutdown.completed': { readonly workerIdentifier: string; readonly durationMs: number };
-  /** This worker now holds the lease (taken free, expired or stolen). */
+  /** This worker now holds the lease (taken free, expired or stolen, or adopted after a hand-over). */
   'lease.acquired': {
     readonly leaseKey: string;
     readonly workerIdentifier: string;
     readonly previousOwner: string | undefined;
     readonly stolen: boolean;
+    /** True if a leaving worker assigned it to this one (found by the owner-index query). */
+    readonly assigned?: boolean;
   };
   /** This worker no longer holds the lease; its processor gets `leaseLost`. */
   'lease.lost': { readonly leaseKey: string; readonly workerIdentifier: string; readonly reason: LeaseLostReason };
-  /** The lease was handed back on graceful shutdown: free for any worker now. */
-  'lease.released': { readonly leaseKey: string; readonly workerIdentifier: string };
+  /**
+   * The lease was handed back (graceful shutdown): assigned to the live worker `assignedTo`, or free for any
+   * worker if none was live or the table has no owner index.
+   */
+  'lease.released': { readonly leaseKey: string; readonly workerIdentifier: string; readonly assignedTo?: string };
   /** One renewal round (the KCL's `RenewAllLeases`). */
   'lease.renewal': {
     readonly workerIdentifier: string;

@@ -135,6 +135,8 @@ export class KinesisConsumer {
       maxLeasesToStealAtOneTime: resolved.maxLeasesToStealAtOneTime,
       enablePriorityLeaseAssignment: resolved.enablePriorityLeaseAssignment,
       balancing: resolved.leaseBalancing,
+      leaseScanIntervalMillis: resolved.leaseScanIntervalMillis,
+      leaseDiscoveryIntervalMillis: resolved.leaseDiscoveryIntervalMillis,
       clock,
       events: this.#events,
       onLeaseAcquired: (handle) => this.#onLeaseAcquired(handle),

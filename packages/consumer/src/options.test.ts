@@ -31,6 +31,9 @@ describe('resolveConsumerOptions', () => {
       cleanupLeasesUponShardCompletion: true,
       metricsLevel: 'DETAILED',
       processRecordsErrorPolicy: 'continue',
+      // Not KCL settings: a quarter of the failover time (the KCL scans every 20 050 ms), and hand-over discovery.
+      leaseScanIntervalMillis: 2_500,
+      leaseDiscoveryIntervalMillis: 1_000,
     });
     expect(o.workerIdentifier).toMatch(/.+:[0-9a-f-]{36}$/);
     expect(resolveConsumerOptions(base).workerIdentifier).not.toBe(o.workerIdentifier);
@@ -54,6 +57,9 @@ describe('resolveConsumerOptions', () => {
       initialPositionInStream: { timestamp: new Date(1_700_000_000_000) },
     });
     expect(o.failoverTimeMillis).toBe(300);
+    expect(o.leaseScanIntervalMillis).toBe(75);
+    expect(resolveConsumerOptions({ ...base, leaseDiscoveryIntervalMillis: 0 }).leaseDiscoveryIntervalMillis).toBe(0);
+    expect(resolveConsumerOptions({ ...base, leaseScanIntervalMillis: 20_050 }).leaseScanIntervalMillis).toBe(20_050);
     expect(o.initialPositionInStream).toEqual({ timestamp: new Date(1_700_000_000_000) });
   });
 
@@ -63,6 +69,9 @@ describe('resolveConsumerOptions', () => {
     [{ failoverTimeMillis: 50 }, /failoverTimeMillis must be a whole number ≥ 100, got 50/],
     [{ failoverTimeMillis: 1.5e3 + 0.5 }, /failoverTimeMillis must be a whole number/],
     [{ failoverTimeMillis: 150, epsilonMillis: 60 }, /epsilonMillis must be below failoverTimeMillis \/ 3/],
+    [{ leaseScanIntervalMillis: 5 }, /leaseScanIntervalMillis must be a whole number ≥ 10, got 5/],
+    [{ leaseDiscoveryIntervalMillis: 5 }, /leaseDiscoveryIntervalMillis must be a whole number ≥ 10, got 5/],
+    [{ leaseDiscoveryIntervalMillis: -1 }, /leaseDiscoveryIntervalMillis must be a whole number ≥ 10, got -1/],
     [{ maxRecords: 10_001 }, /maxRecords must be a whole number from 1 to 10000, got 10001/],
     [{ kinesisRequestTimeout: 0 }, /kinesisRequestTimeout must be a whole number ≥ 1, got 0/],
     [{ dynamoDbRequestTimeout: Number.NaN }, /dynamoDbRequestTimeout must be a whole number ≥ 1, got NaN/],

@@ -16,6 +16,7 @@ import {
   DEFAULT_KINESIS_REQUEST_TIMEOUT,
   DEFAULT_LEASE_BALANCING,
   DEFAULT_LEASE_CLEANUP_INTERVAL_MILLIS,
+  DEFAULT_LEASE_DISCOVERY_INTERVAL_MILLIS,
   DEFAULT_MAX_LEASES_FOR_WORKER,
   DEFAULT_MAX_LEASES_TO_STEAL_AT_ONE_TIME,
   DEFAULT_MAX_PENDING_PROCESS_RECORDS_INPUT,
@@ -28,6 +29,7 @@ import {
   DEFAULT_SHARD_SYNC_INTERVAL_MILLIS,
   DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
   DEFAULT_TASK_BACKOFF_TIME_MILLIS,
+  LEASE_SCAN_INTERVAL_DIVISOR,
   MIN_FAILOVER_TIME_MILLIS,
   MIN_TIME_BETWEEN_GET_RECORDS_MILLIS,
 } from './defaults.js';
@@ -88,6 +90,21 @@ export interface KinesisConsumerOptions {
    * shared with Java workers. @defaultValue 'fair-share'
    */
   readonly leaseBalancing?: LeaseBalancing;
+  /**
+   * Period of the lease taker's round (one scan of the lease table, then takes and steals). An expired lease is
+   * taken within `failoverTimeMillis` + 2 × this after its worker died. Not a KCL setting: the KCL 2.x uses
+   * (failover + epsilon) × 2, which means up to 4 × failover after a crash; set that (20 050 at defaults) to
+   * scan as rarely as the KCL. Each round is one full Scan of the table.
+   * @defaultValue `failoverTimeMillis / 4` (2 500; minimum 10)
+   */
+  readonly leaseScanIntervalMillis?: number;
+  /**
+   * Period of the query of the lease table's owner index (`LeaseOwnerToLeaseKeyIndex`) by which a worker finds
+   * the leases a leaving worker assigned to it (graceful hand-over). 0 turns hand-over off: leases are then
+   * released on shutdown, as when the table has no owner index. Each query reads 0.5 read units.
+   * @defaultValue 1 000
+   */
+  readonly leaseDiscoveryIntervalMillis?: number;
   /** How often shards are listed to create leases for new ones. @defaultValue 60 000 (minimum 10) */
   readonly shardSyncIntervalMillis?: number;
   /** Records per GetRecords call, 1 to 10 000. @defaultValue 10 000 */
@@ -184,6 +201,8 @@ export interface ResolvedConsumerOptions {
   readonly maxLeasesToStealAtOneTime: number;
   readonly enablePriorityLeaseAssignment: boolean;
   readonly leaseBalancing: LeaseBalancing;
+  readonly leaseScanIntervalMillis: number;
+  readonly leaseDiscoveryIntervalMillis: number;
   readonly shardSyncIntervalMillis: number;
   readonly maxRecords: number;
   readonly idleTimeBetweenReadsInMillis: number;
@@ -284,6 +303,13 @@ export function resolveConsumerOptions(options: KinesisConsumerOptions): Resolve
       DEFAULT_ENABLE_PRIORITY_LEASE_ASSIGNMENT,
     ),
     leaseBalancing: leaseBalancing(options.leaseBalancing),
+    leaseScanIntervalMillis: wholeNumber(
+      options.leaseScanIntervalMillis,
+      'leaseScanIntervalMillis',
+      Math.max(10, Math.floor(failoverTimeMillis / LEASE_SCAN_INTERVAL_DIVISOR)),
+      10,
+    ),
+    leaseDiscoveryIntervalMillis: discoveryInterval(options.leaseDiscoveryIntervalMillis),
     shardSyncIntervalMillis: wholeNumber(
       options.shardSyncIntervalMillis,
       'shardSyncIntervalMillis',
@@ -385,6 +411,12 @@ function requireName(value: unknown, field: string, pattern: RegExp): string {
     throw new ValidationError(`${field} must match ${pattern}, got ${JSON.stringify(value)}`, { field, value });
   }
   return value;
+}
+
+/** 0 (off) or at least 10 ms. */
+function discoveryInterval(value: number | undefined): number {
+  if (value === 0) return 0;
+  return wholeNumber(value, 'leaseDiscoveryIntervalMillis', DEFAULT_LEASE_DISCOVERY_INTERVAL_MILLIS, 10);
 }
 
 function wholeNumber(

@@ -1,4 +1,5 @@
 import {
+  CreateTableCommand,
   DeleteTableCommand,
   DescribeTableCommand,
   type DynamoDBClient,
@@ -32,15 +33,43 @@ function freshStore(): DynamoDBLeaseStore {
 describeLeaseStoreBehaviour('DynamoDB (dynalite)', async () => freshStore());
 
 describe('DynamoDB lease table', () => {
-  it('is created on demand with the KCL key schema and on-demand billing, and initialize is repeatable', async () => {
+  it('is created on demand with the KCL key schema, the KCL 3.x owner index and on-demand billing, and initialize is repeatable', async () => {
     const store = freshStore();
     await store.initialize();
     await store.initialize();
     const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: store.tableName }));
     expect(Table?.KeySchema).toEqual([{ AttributeName: 'leaseKey', KeyType: 'HASH' }]);
-    expect(Table?.AttributeDefinitions).toEqual([{ AttributeName: 'leaseKey', AttributeType: 'S' }]);
+    expect(Table?.AttributeDefinitions).toEqual([
+      { AttributeName: 'leaseKey', AttributeType: 'S' },
+      { AttributeName: 'leaseOwner', AttributeType: 'S' },
+    ]);
+    expect(Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.KeySchema, i.Projection])).toEqual([
+      [
+        'LeaseOwnerToLeaseKeyIndex',
+        [
+          { AttributeName: 'leaseOwner', KeyType: 'HASH' },
+          { AttributeName: 'leaseKey', KeyType: 'RANGE' },
+        ],
+        { ProjectionType: 'KEYS_ONLY' },
+      ],
+    ]);
     expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
     expect(Table?.TableStatus).toBe('ACTIVE');
+  });
+
+  it('answers owner queries with undefined on a table without the owner index (one a Java KCL 2.x made)', async () => {
+    const store = freshStore();
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: store.tableName,
+        KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'leaseKey', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    await store.initialize();
+    await store.createLeaseIfNotExists(newLease({ leaseKey: 's-1', checkpoint: ExtendedSequenceNumber.TRIM_HORIZON }));
+    expect(await store.listLeaseKeysOwnedBy('w-a')).toBeUndefined();
   });
 
   it('writes new leases with exactly the KCL 2.x attribute names and types', async () => {

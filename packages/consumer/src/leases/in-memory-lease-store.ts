@@ -38,6 +38,10 @@ export class InMemoryLeaseStore implements LeaseStore {
     return this.#leases.get(leaseKey);
   }
 
+  async listLeaseKeysOwnedBy(owner: string): Promise<string[] | undefined> {
+    return [...this.#leases.values()].filter((l) => l.leaseOwner === owner).map((l) => l.leaseKey);
+  }
+
   async createLeaseIfNotExists(lease: Lease): Promise<boolean> {
     if (this.#leases.has(lease.leaseKey)) return false;
     // Parent and child ids are string sets in DynamoDB: unordered, read back sorted.

@@ -234,3 +234,55 @@ function write(sequenceNumber: string) {
     pendingCheckpointState: undefined,
   };
 }
+
+describe('LeaseCoordinator hand-over discovery', () => {
+  it('a hung discovery call is abandoned after one renew interval, and the next round adopts the lease', async () => {
+    const clock = new ManualClock(0);
+    const store = new (class extends InMemoryLeaseStore {
+      hangReads = true;
+      override getLease(leaseKey: string): Promise<Lease | undefined> {
+        return this.hangReads ? never() : super.getLease(leaseKey);
+      }
+    })();
+    await store.createLeaseIfNotExists(newLease({ leaseKey: 's-1', checkpoint: ExtendedSequenceNumber.TRIM_HORIZON }));
+    const events = new TypedEventEmitter<ConsumerEvents>({ clock });
+    const errors: string[] = [];
+    events.on('error', ({ payload }) => {
+      errors.push(payload.operation);
+    });
+    const acquired: string[] = [];
+    const coordinator = new LeaseCoordinator({
+      store,
+      workerIdentifier: 'me',
+      failoverTimeMillis: FAILOVER,
+      epsilonMillis: 25,
+      maxLeasesForWorker: Number.POSITIVE_INFINITY,
+      maxLeasesToStealAtOneTime: 1,
+      enablePriorityLeaseAssignment: true,
+      // No taker round in this test: only discovery can find the lease.
+      leaseScanIntervalMillis: 3_600_000,
+      leaseDiscoveryIntervalMillis: 1_000,
+      clock,
+      events,
+      onLeaseAcquired: (handle) => acquired.push(handle.leaseKey),
+    });
+    // The first taker round (at start) must not take it: assign it to 'me' only after the start.
+    store.hangReads = false;
+    const lease = (await store.getLease('s-1')) as Lease;
+    await store.takeLease(lease, 'someone-else');
+    store.hangReads = true;
+    await coordinator.start();
+    // A leaving worker assigns the lease to this one.
+    store.hangReads = false;
+    await store.takeLease((await store.getLease('s-1')) as Lease, 'me');
+    store.hangReads = true;
+    for (let t = 0; t < RENEW + 1_500; t += 100) await clock.advance(100);
+    expect(errors).toContain('DiscoverLeases');
+    expect(acquired).toEqual([]);
+    store.hangReads = false;
+    // A round that started while reads hung is abandoned too; the next one (within a renew interval) adopts.
+    for (let t = 0; t < RENEW + 1_500 && acquired.length === 0; t += 100) await clock.advance(100);
+    expect(acquired).toEqual(['s-1']);
+    await coordinator.stop();
+  });
+});

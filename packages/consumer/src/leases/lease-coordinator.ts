@@ -1,8 +1,9 @@
-import { type Clock, retry } from '@kinesis-kit/core';
+import { type Clock, callWithTimeout, retry } from '@kinesis-kit/core';
 import { LEASE_WATCHDOG_INTERVAL_MILLIS } from '../defaults.js';
 import type { ConsumerEventEmitter } from '../events.js';
 import type { Lease } from './lease.js';
 import type { LeaseHandle } from './lease-handle.js';
+import { LeaseHandover } from './lease-handover.js';
 import { LeaseRenewer } from './lease-renewer.js';
 import type { LeaseStore } from './lease-store.js';
 import { type LeaseBalancing, LeaseTaker } from './lease-taker.js';
@@ -18,6 +19,10 @@ export interface LeaseCoordinatorOptions {
   readonly enablePriorityLeaseAssignment: boolean;
   /** Passed to the {@link LeaseTaker}. @defaultValue 'fair-share' */
   readonly balancing?: LeaseBalancing;
+  /** Period of the taker's scan-and-take round. @defaultValue {@link takeIntervalMillis} (the KCL's) */
+  readonly leaseScanIntervalMillis?: number;
+  /** Period of the owner-index query that finds leases handed over to this worker; 0: no hand-over. @defaultValue 0 */
+  readonly leaseDiscoveryIntervalMillis?: number;
   readonly clock: Clock;
   readonly events: ConsumerEventEmitter;
   /**
@@ -59,6 +64,7 @@ const INITIALIZE_ATTEMPTS = 5;
 export class LeaseCoordinator {
   readonly #renewer: LeaseRenewer;
   readonly #taker: LeaseTaker;
+  readonly #handover: LeaseHandover | undefined;
   readonly #options: LeaseCoordinatorOptions;
   readonly #renewController = new AbortController();
   readonly #takeController = new AbortController();
@@ -77,12 +83,23 @@ export class LeaseCoordinator {
       expiryMarginMillis: watchdogIntervalMillis(failoverTimeMillis),
       // A checkpoint or release may take up to one renew interval: a hung one delays the lease's renewal by at most that.
       callTimeoutMillis: renewIntervalMillis(failoverTimeMillis, epsilonMillis),
+      successorFor: (lease) => this.#handover?.successorFor(lease),
     });
     this.#taker = new LeaseTaker({
       ...options,
       renewer: this.#renewer,
       onLeaseAcquired: (lease, token) => options.onLeaseAcquired(this.#renewer.handle(lease.leaseKey, token)),
     });
+    this.#handover =
+      (options.leaseDiscoveryIntervalMillis ?? 0) > 0
+        ? new LeaseHandover({
+            ...options,
+            renewer: this.#renewer,
+            lastScan: () => this.#taker.lastScan(),
+            isLeaving: () => this.#takeController.signal.aborted,
+            onLeaseAcquired: (lease, token) => options.onLeaseAcquired(this.#renewer.handle(lease.leaseKey, token)),
+          })
+        : undefined;
   }
 
   get renewIntervalMillis(): number {
@@ -90,7 +107,10 @@ export class LeaseCoordinator {
   }
 
   get takeIntervalMillis(): number {
-    return takeIntervalMillis(this.#options.failoverTimeMillis, this.#options.epsilonMillis);
+    return (
+      this.#options.leaseScanIntervalMillis ??
+      takeIntervalMillis(this.#options.failoverTimeMillis, this.#options.epsilonMillis)
+    );
   }
 
   get watchdogIntervalMillis(): number {
@@ -132,6 +152,26 @@ export class LeaseCoordinator {
       }),
       this.#takeLoop(),
     ];
+    const handover = this.#handover;
+    if (handover !== undefined) {
+      // Bounded by the renew interval: a hung call must not stop this worker finding leases for a minute (the
+      // DynamoDB request timeout). An adoption abandoned after its write landed is found and adopted again.
+      const discover = async (s: AbortSignal) => {
+        await callWithTimeout((signal) => handover.discover(signal), {
+          operation: 'DiscoverLeases',
+          timeoutMs: this.renewIntervalMillis,
+          clock: this.#options.clock,
+          signal: s,
+        });
+      };
+      // At once (a worker leaving soon after it started must know whether the table has the owner index), then on
+      // the cadence; under the renew signal, not the take one: a leaving worker still passes on what it is given.
+      this.#loops.push(
+        this.#guard('DiscoverLeases', renewSignal, discover).then(() =>
+          this.#fixedRate(this.#options.leaseDiscoveryIntervalMillis ?? 0, renewSignal, 'DiscoverLeases', discover),
+        ),
+      );
+    }
   }
 
   /**
@@ -172,6 +212,7 @@ export class LeaseCoordinator {
    * processor is stuck at shutdown and the lease must expire as after a crash.
    */
   forget(leaseKey: string): void {
+    this.#handover?.ignore(leaseKey);
     this.#renewer.remove(leaseKey);
   }
 

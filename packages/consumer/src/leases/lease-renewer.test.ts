@@ -242,6 +242,7 @@ describe('exclusivity', () => {
       initialize: () => cut(() => store.initialize()),
       listLeases: () => cut(() => store.listLeases()),
       getLease: (key) => cut(() => store.getLease(key)),
+      listLeaseKeysOwnedBy: (owner) => cut(() => store.listLeaseKeysOwnedBy(owner)),
       createLeaseIfNotExists: (lease) => cut(() => store.createLeaseIfNotExists(lease)),
       renewLease: (lease) => cut(() => store.renewLease(lease)),
       takeLease: (lease, owner) => cut(() => store.takeLease(lease, owner)),

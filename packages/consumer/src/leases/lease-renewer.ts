@@ -44,6 +44,12 @@ export interface LeaseRenewerOptions {
   readonly callTimeoutMillis?: number;
   readonly clock: Clock;
   readonly events: ConsumerEventEmitter;
+  /**
+   * Whom to hand a lease to instead of releasing it (the lease hand-over of `lease-handover.ts`); `undefined`
+   * releases it.
+   * @defaultValue always release
+   */
+  readonly successorFor?: (lease: Lease) => string | undefined;
   /** Called once per lease that stops being held, after it left the held set and its handle was revoked. */
   readonly onLeaseLost?: (leaseKey: string, reason: LeaseLostReason) => void;
 }
@@ -277,11 +283,21 @@ export class LeaseRenewer {
   }
 
   async #writeRelease(leaseKey: string, lease: Lease, signal: AbortSignal): Promise<boolean> {
-    const released = (await this.#options.store.releaseLease(lease, signal)) !== undefined;
-    if (released) {
-      this.#options.events.emit('lease.released', { leaseKey, workerIdentifier: this.#options.workerIdentifier });
+    const { store, events, workerIdentifier, successorFor } = this.#options;
+    const assignedTo = successorFor?.(lease);
+    // Assigning is the release's write with an owner: conditional on this tenure's counter just the same.
+    const written =
+      assignedTo === undefined
+        ? await store.releaseLease(lease, signal)
+        : await store.takeLease(lease, assignedTo, signal);
+    if (written !== undefined) {
+      events.emit('lease.released', {
+        leaseKey,
+        workerIdentifier,
+        ...(assignedTo === undefined ? {} : { assignedTo }),
+      });
     }
-    return released;
+    return written !== undefined;
   }
 
   async #recordChildren(

@@ -22,9 +22,20 @@ export interface LeaseStore {
   getLease(leaseKey: string, signal?: AbortSignal): Promise<Lease | undefined>;
   /** Creates `lease` unless a lease with its key exists. Resolves whether it was created. */
   createLeaseIfNotExists(lease: Lease, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Keys of the leases whose `leaseOwner` is `owner`, from the owner index (`LeaseOwnerToLeaseKeyIndex`, as
+   * KCL 3.x): one cheap query instead of a scan. Eventually consistent: read a lease before acting on it.
+   * Resolves `undefined` if the table has no such index (a table made by a Java KCL 2.x); then nobody can
+   * discover leases assigned to them, and leases are released instead of handed over.
+   */
+  listLeaseKeysOwnedBy(owner: string, signal?: AbortSignal): Promise<string[] | undefined>;
   /** Bumps the counter (a heartbeat). */
   renewLease(lease: Lease, signal?: AbortSignal): Promise<Lease | undefined>;
-  /** Sets the owner to `owner` and bumps the counter (and the owner-switch count if the owner changes). */
+  /**
+   * Sets the owner to `owner` and bumps the counter (and the owner-switch count if the owner changes). Also how
+   * a leaving worker assigns its lease to another (KCL 3.x `assignLease`: the same write, conditional on the
+   * leaving worker's counter).
+   */
   takeLease(lease: Lease, owner: string, signal?: AbortSignal): Promise<Lease | undefined>;
   /** Removes the owner and bumps the counter, leaving the lease free for any worker at once. */
   releaseLease(lease: Lease, signal?: AbortSignal): Promise<Lease | undefined>;

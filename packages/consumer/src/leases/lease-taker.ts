@@ -237,6 +237,14 @@ function randomShuffle<T>(items: readonly T[]): T[] {
   return out;
 }
 
+/** The leases as observed by one scan, and the clock time of that scan. */
+export interface LeaseScanView {
+  readonly leases: readonly ObservedLease[];
+  readonly at: number;
+  /** Workers alive by their heartbeat at that scan, with or without leases (fair-share only). */
+  readonly liveWorkers?: readonly string[];
+}
+
 /** Options of a {@link LeaseTaker}. */
 export interface LeaseTakerOptions {
   readonly store: LeaseStore;
@@ -273,10 +281,16 @@ export class LeaseTaker {
   #observed = new Map<string, ObservedLease>();
   #observedWorkers = new Map<string, ObservedWorker>();
   #firstRound = true;
+  #lastScan: LeaseScanView = { leases: [], at: Number.NEGATIVE_INFINITY };
 
   constructor(options: LeaseTakerOptions) {
     this.#options = options;
     this.#balancing = options.balancing ?? DEFAULT_LEASE_BALANCING;
+  }
+
+  /** The lease table as of the last scan, and when it was read (the hand-over reads who is live from it). */
+  lastScan(): LeaseScanView {
+    return this.#lastScan;
   }
 
   /** Deletes this worker's heartbeat (graceful shutdown) so peers rebalance without waiting for it to expire. */
@@ -333,6 +347,11 @@ export class LeaseTaker {
     const now = o.clock.now();
     this.#observed = observeLeases(this.#observed, scanned, now);
     if (beats !== undefined) this.#observedWorkers = observeWorkers(this.#observedWorkers, beats, now);
+    this.#lastScan = {
+      leases: [...this.#observed.values()],
+      at: now,
+      liveWorkers: liveWorkers(this.#observedWorkers, now, o.failoverTimeMillis),
+    };
     const decision = decideLeasesToTake({
       leases: [...this.#observed.values()],
       now,

@@ -106,6 +106,9 @@ export class SimTable {
       initialize: async () => {},
       listLeases: (signal) => this.#scan(meter, signal),
       getLease: (leaseKey, signal) => this.#call(meter, 'read', 0.5, signal, () => leases.getLease(leaseKey)),
+      // A keys-only index query that returns a few keys: one half read unit.
+      listLeaseKeysOwnedBy: (owner, signal) =>
+        this.#call(meter, 'read', 0.5, signal, () => leases.listLeaseKeysOwnedBy(owner)),
       createLeaseIfNotExists: (lease, signal) => write(() => leases.createLeaseIfNotExists(lease), Boolean, signal),
       renewLease: (lease, signal) => write(() => leases.renewLease(lease), changed, signal),
       takeLease: (lease, owner, signal) => write(() => leases.takeLease(lease, owner), changed, signal),

@@ -72,6 +72,37 @@ export function describeLeaseStoreBehaviour(name: string, makeStore: () => Promi
       });
     });
 
+    it('lists the keys of the leases a worker owns (the owner index), following the owner as it changes', async () => {
+      for (const id of ['s-1', 's-2', 's-3']) await store.createLeaseIfNotExists(shard(id));
+      for (const [id, owner] of [
+        ['s-1', 'w-a'],
+        ['s-2', 'w-b'],
+        ['s-3', 'w-a'],
+      ] as const) {
+        const fresh = await store.getLease(id);
+        if (fresh === undefined) throw new Error('missing');
+        await store.takeLease(fresh, owner);
+      }
+      // The index is eventually consistent in DynamoDB: wait for it rather than assume.
+      const ownedBy = async (owner: string, expected: string[]) => {
+        for (let i = 0; i < 100; i++) {
+          const keys = (await store.listLeaseKeysOwnedBy(owner))?.sort();
+          if (JSON.stringify(keys) === JSON.stringify(expected)) return keys;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return (await store.listLeaseKeysOwnedBy(owner))?.sort();
+      };
+      expect(await ownedBy('w-a', ['s-1', 's-3'])).toEqual(['s-1', 's-3']);
+      const s1 = await store.getLease('s-1');
+      if (s1 === undefined) throw new Error('missing');
+      // Assigning (the leaving worker's write) moves the key to the new owner's query.
+      const assigned = await store.takeLease(s1, 'w-b');
+      expect(assigned).toMatchObject({ leaseOwner: 'w-b', ownerSwitchesSinceCheckpoint: 1 });
+      expect(await ownedBy('w-b', ['s-1', 's-2'])).toEqual(['s-1', 's-2']);
+      expect(await ownedBy('w-a', ['s-3'])).toEqual(['s-3']);
+      expect(await ownedBy('nobody', [])).toEqual([]);
+    });
+
     it('renews by bumping the counter and fails once someone else moved it', async () => {
       await store.createLeaseIfNotExists(shard('s-1'));
       const fresh = await store.getLease('s-1');
