@@ -88,6 +88,14 @@ export interface KinesisConsumerOptions {
    * shared with Java workers. @defaultValue 'fair-share'
    */
   readonly leaseBalancing?: LeaseBalancing;
+  /**
+   * Worker heartbeats in a second DynamoDB table, `<tableName>-WorkerHeartbeats`, so fair-share balancing
+   * counts workers before they hold a lease (a cold start or a join is balanced in one round instead of one
+   * lease per worker per round). Needs permissions on that table too; without them the consumer warns once and
+   * balances by lease holders only, as the KCL 2.x. Unused with `leaseBalancing: 'kcl-2x'` or an own
+   * `leaseStore`. @defaultValue true
+   */
+  readonly workerHeartbeats?: boolean;
   /** How often shards are listed to create leases for new ones. @defaultValue 60 000 (minimum 10) */
   readonly shardSyncIntervalMillis?: number;
   /** Records per GetRecords call, 1 to 10 000. @defaultValue 10 000 */
@@ -184,6 +192,7 @@ export interface ResolvedConsumerOptions {
   readonly maxLeasesToStealAtOneTime: number;
   readonly enablePriorityLeaseAssignment: boolean;
   readonly leaseBalancing: LeaseBalancing;
+  readonly workerHeartbeats: boolean;
   readonly shardSyncIntervalMillis: number;
   readonly maxRecords: number;
   readonly idleTimeBetweenReadsInMillis: number;
@@ -284,6 +293,7 @@ export function resolveConsumerOptions(options: KinesisConsumerOptions): Resolve
       DEFAULT_ENABLE_PRIORITY_LEASE_ASSIGNMENT,
     ),
     leaseBalancing: leaseBalancing(options.leaseBalancing),
+    workerHeartbeats: bool(options.workerHeartbeats, 'workerHeartbeats', true),
     shardSyncIntervalMillis: wholeNumber(
       options.shardSyncIntervalMillis,
       'shardSyncIntervalMillis',

@@ -148,6 +148,16 @@ export class LeaseCoordinator {
     this.#takeController.abort();
   }
 
+  /**
+   * Stops taking, waits for a round in flight (so it cannot write the heartbeat again) and deletes this worker's
+   * heartbeat, so peers stop counting it at their next round instead of after the heartbeat expiry.
+   */
+  async removeHeartbeat(signal?: AbortSignal): Promise<void> {
+    this.#takeController.abort();
+    await this.#takeQueue;
+    await this.#taker.removeHeartbeat(signal);
+  }
+
   /** Stops every loop, waits for the rounds in flight, and stops holding every lease (silently). */
   async stop(): Promise<void> {
     this.#takeController.abort();
