@@ -102,6 +102,9 @@ it('64 shards, 7 workers, one joins and one leaves: all owned and balanced after
   env = await setupStream({ shardCount: SHARDS });
   const setup = env;
   const sessions = new Sessions();
+  // Leases taken (and of those, stolen) per phase: the cost of balancing, beside its time.
+  const moves = { cold: { taken: 0, stolen: 0 }, join: { taken: 0, stolen: 0 }, leave: { taken: 0, stolen: 0 } };
+  let phase: keyof typeof moves = 'cold';
   const fleet: KinesisConsumer[] = [];
   const worker = (id: string): KinesisConsumer => {
     const consumer = setup.consumer({
@@ -109,6 +112,10 @@ it('64 shards, 7 workers, one joins and one leaves: all owned and balanced after
       processor: sessionProcessor(sessions, `worker-${id}`),
       // 64 idle shards × 8 workers on two loaded cores: poll less often than FAST, leases keep FAST timings.
       idleTimeBetweenReadsInMillis: 1_000,
+    });
+    consumer.on('lease.acquired', ({ payload }) => {
+      moves[phase].taken++;
+      if (payload.stolen) moves[phase].stolen++;
     });
     fleet.push(consumer);
     return consumer;
@@ -132,6 +139,7 @@ it('64 shards, 7 workers, one joins and one leaves: all owned and balanced after
   const coldTotalMs = Date.now() - started;
   expect(await heartbeats()).toEqual(first.map((w) => w.workerIdentifier).sort());
 
+  phase = 'join';
   const h = worker('h');
   const joinFrom = Date.now();
   await h.start();
@@ -142,6 +150,7 @@ it('64 shards, 7 workers, one joins and one leaves: all owned and balanced after
   const [leaver, ...stay] = first;
   if (leaver === undefined) throw new Error('setup');
   const remaining = [...stay, h];
+  phase = 'leave';
   const leaveFrom = Date.now();
   await leaver.shutdown();
   const shutdownMs = Date.now() - leaveFrom;
@@ -171,6 +180,7 @@ it('64 shards, 7 workers, one joins and one leaves: all owned and balanced after
       joinMs,
       shutdownMs,
       leaveMs,
+      moves,
       overlappingHandovers: sessions.overlaps.length,
       worstOverlapMs,
     }),
