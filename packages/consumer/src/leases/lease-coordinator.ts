@@ -1,4 +1,4 @@
-import { type Clock, retry } from '@kinesis-kit/core';
+import { type Clock, callWithTimeout, retry } from '@kinesis-kit/core';
 import { LEASE_WATCHDOG_INTERVAL_MILLIS } from '../defaults.js';
 import type { ConsumerEventEmitter } from '../events.js';
 import type { Lease } from './lease.js';
@@ -150,12 +150,22 @@ export class LeaseCoordinator {
 
   /**
    * Stops taking, waits for a round in flight (so it cannot write the heartbeat again) and deletes this worker's
-   * heartbeat, so peers stop counting it at their next round instead of after the heartbeat expiry.
+   * heartbeat, so peers stop counting it at their next round instead of after the heartbeat expiry. Bounded by
+   * one renew interval, as a release is: a hung delete must not hold up a shutdown; the heartbeat then expires.
+   * A failure is reported as an `error` event, never thrown.
    */
-  async removeHeartbeat(signal?: AbortSignal): Promise<void> {
+  async removeHeartbeat(): Promise<void> {
     this.#takeController.abort();
     await this.#takeQueue;
-    await this.#taker.removeHeartbeat(signal);
+    try {
+      await callWithTimeout((signal) => this.#taker.removeHeartbeat(signal), {
+        operation: 'RemoveWorkerHeartbeat',
+        timeoutMs: this.renewIntervalMillis,
+        clock: this.#options.clock,
+      });
+    } catch (error) {
+      this.#options.events.emit('error', { operation: 'RemoveWorkerHeartbeat', error });
+    }
   }
 
   /** Stops every loop, waits for the rounds in flight, and stops holding every lease (silently). */
