@@ -192,7 +192,9 @@ describe('LeaseCoordinator heartbeat removal (graceful shutdown)', () => {
   it('gives up a hung delete after one renew interval and reports it, so shutdown goes on', async () => {
     const { clock, store, coordinator, events } = await setup(['s-1']);
     const errors: string[] = [];
-    events.on('error', ({ payload }) => errors.push(payload.operation));
+    events.on('error', ({ payload }) => {
+      errors.push(payload.operation);
+    });
     store.workerHeartbeats.removeHeartbeat = () => never();
     let done = false;
     const removal = coordinator.removeHeartbeat().then(() => {
