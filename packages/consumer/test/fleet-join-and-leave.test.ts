@@ -105,6 +105,8 @@ it('64 shards, 7 workers, one joins and one leaves: all owned and balanced after
   // Leases taken (and of those, stolen) per phase: the cost of balancing, beside its time.
   const moves = { cold: { taken: 0, stolen: 0 }, join: { taken: 0, stolen: 0 }, leave: { taken: 0, stolen: 0 } };
   let phase: keyof typeof moves = 'cold';
+  // Why leases were lost: steals ('renewal-failed') are balancing; 'expired' means a starved event loop.
+  const lost: Record<string, number> = {};
   const fleet: KinesisConsumer[] = [];
   const worker = (id: string): KinesisConsumer => {
     const consumer = setup.consumer({
@@ -112,6 +114,9 @@ it('64 shards, 7 workers, one joins and one leaves: all owned and balanced after
       processor: sessionProcessor(sessions, `worker-${id}`),
       // 64 idle shards × 8 workers on two loaded cores: poll less often than FAST, leases keep FAST timings.
       idleTimeBetweenReadsInMillis: 1_000,
+    });
+    consumer.on('lease.lost', ({ payload }) => {
+      lost[payload.reason] = (lost[payload.reason] ?? 0) + 1;
     });
     consumer.on('lease.acquired', ({ payload }) => {
       moves[phase].taken++;
@@ -122,7 +127,18 @@ it('64 shards, 7 workers, one joins and one leaves: all owned and balanced after
   };
   const waitBalanced = async (workers: readonly KinesisConsumer[]): Promise<number> => {
     const from = Date.now();
-    await expect.poll(() => balanced(workers), { timeout: 45_000, interval: 100 }).toBe(true);
+    await expect
+      .poll(
+        () =>
+          balanced(workers)
+            ? 'balanced'
+            : `${phase}: ${JSON.stringify({ counts: workers.map((w) => w.leasedShardIds.length), moves, lost })}`,
+        {
+          timeout: 90_000,
+          interval: 100,
+        },
+      )
+      .toBe('balanced');
     return Date.now() - from;
   };
   const heartbeats = async (): Promise<string[]> => {
@@ -181,9 +197,12 @@ it('64 shards, 7 workers, one joins and one leaves: all owned and balanced after
       shutdownMs,
       leaveMs,
       moves,
+      lost,
       overlappingHandovers: sessions.overlaps.length,
       worstOverlapMs,
     }),
   );
   expect(worstOverlapMs).toBeLessThanOrEqual(RENEW_INTERVAL);
-});
+  // About 20 s on an idle machine; a machine loaded several times over its cores starves the event loop of eight
+  // in-process workers, leases expire and are retaken, and balancing takes a few rounds more.
+}, 300_000);
