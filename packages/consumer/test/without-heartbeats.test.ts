@@ -1,3 +1,5 @@
+// Consumers without worker heartbeats: no permission on their table, or turned off.
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { createDynamoDBClient } from '@kinesis-kit/local-stack';
 import { afterEach, expect, inject, it } from 'vitest';
 import type { Logger } from '../src/logger.js';
@@ -71,4 +73,20 @@ it('without permission on the heartbeat table, workers warn once each and still 
     env = undefined;
     for (const c of clients) c.destroy();
   }
+});
+
+it('workerHeartbeats: false creates no heartbeat table', async () => {
+  env = await setupStream({ shardCount: 2 });
+  const recorder = new Recorder();
+  const consumer = env.consumer({
+    workerIdentifier: 'worker-off',
+    processor: recordingProcessor(recorder, 'off'),
+    workerHeartbeats: false,
+  });
+  await consumer.start();
+  await expect.poll(() => consumer.leasedShardIds.length, { timeout: 20_000, interval: 100 }).toBe(2);
+  await consumer.shutdown();
+  await expect(
+    env.dynamo.send(new DescribeTableCommand({ TableName: `${env.applicationName}-WorkerHeartbeats` })),
+  ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
 });
