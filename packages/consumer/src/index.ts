@@ -12,6 +12,7 @@ export * from './extended-sequence-number.js';
 export * from './kinesis-client-record.js';
 export * from './kinesis-consumer.js';
 export * from './leases/dynamodb-lease-store.js';
+export * from './leases/dynamodb-worker-heartbeat-store.js';
 export * from './leases/in-memory-lease-store.js';
 export * from './leases/lease.js';
 export * from './leases/lease-cleanup.js';

@@ -16,6 +16,7 @@ import {
 } from '@kinesis-kit/core';
 import type { ConsumerEvents, ShardShutdownReason } from './events.js';
 import { DynamoDBLeaseStore } from './leases/dynamodb-lease-store.js';
+import { DynamoDBWorkerHeartbeatStore, workerHeartbeatTableName } from './leases/dynamodb-worker-heartbeat-store.js';
 import { LeaseCleanup } from './leases/lease-cleanup.js';
 import { LeaseCoordinator } from './leases/lease-coordinator.js';
 import type { LeaseHandle } from './leases/lease-handle.js';
@@ -106,9 +107,28 @@ export class KinesisConsumer {
       } else {
         this.#dynamo = options.dynamoDBClient;
       }
+      const dynamo = this.#dynamo;
+      // Heartbeats only serve fair-share balancing; a missing permission on their table turns them off, not the worker.
+      const workerHeartbeats =
+        resolved.workerHeartbeats && resolved.leaseBalancing === 'fair-share'
+          ? new DynamoDBWorkerHeartbeatStore({
+              client: dynamo,
+              tableName: workerHeartbeatTableName(resolved.tableName),
+              consistentReads: resolved.consistentReads,
+              requestTimeoutMillis: resolved.dynamoDbRequestTimeout,
+              clock,
+              onAccessDenied: (error) =>
+                resolved.logger.warn(
+                  `No permission on the worker heartbeat table ${workerHeartbeatTableName(resolved.tableName)}: ` +
+                    'balancing counts lease holders only (grant it, or set workerHeartbeats: false)',
+                  { error },
+                ),
+            })
+          : undefined;
       this.#store = new DynamoDBLeaseStore({
-        client: this.#dynamo,
+        client: dynamo,
         tableName: resolved.tableName,
+        workerHeartbeats,
         consistentReads: resolved.consistentReads,
         requestTimeoutMillis: resolved.dynamoDbRequestTimeout,
         clock,
@@ -275,7 +295,10 @@ export class KinesisConsumer {
     const { logger, clock, shardSyncIntervalMillis, leaseCleanupIntervalMillis, handleSignals } = this.options;
     const signal = this.#background.signal;
     this.#metrics?.start();
-    await retry(({ signal: s }) => this.#store.initialize(s), { maxAttempts: 5, clock, signal });
+    await Promise.all([
+      retry(({ signal: s }) => this.#store.initialize(s), { maxAttempts: 5, clock, signal }),
+      this.#initializeHeartbeats(signal),
+    ]);
     try {
       await retry(({ signal: s }) => this.#syncer.syncShards(s), { maxAttempts: 3, clock, signal });
     } catch (error) {
@@ -345,7 +368,11 @@ export class KinesisConsumer {
       });
     }
     // Leases whose shard already ended (kept until cleanup) have no running consumer: release them too.
-    await Promise.allSettled(this.#coordinator.heldLeases().map((lease) => this.#coordinator.release(lease.leaseKey)));
+    // With the heartbeat gone too, peers count this worker out at their next round, not after its expiry.
+    await Promise.allSettled([
+      ...this.#coordinator.heldLeases().map((lease) => this.#coordinator.release(lease.leaseKey)),
+      this.#coordinator.removeHeartbeat(),
+    ]);
     await Promise.allSettled([this.#coordinator.stop(), ...this.#loops]);
     await this.#metrics?.stop();
     if (this.#signalHandler !== undefined) {
@@ -363,6 +390,28 @@ export class KinesisConsumer {
       workerIdentifier: this.workerIdentifier,
       durationMs: clock.now() - started,
     });
+  }
+
+  /**
+   * Creates the heartbeat table beside the lease table. A failure does not fail the start: balancing counts lease
+   * holders until heartbeats work, and each failed heartbeat is reported as an `error` event.
+   */
+  async #initializeHeartbeats(signal: AbortSignal): Promise<void> {
+    const heartbeats = this.#store.workerHeartbeats;
+    if (heartbeats?.initialize === undefined) return;
+    try {
+      await retry(({ signal: s }) => heartbeats.initialize?.(s) ?? Promise.resolve(), {
+        maxAttempts: 5,
+        clock: this.options.clock,
+        signal,
+      });
+    } catch (error) {
+      if (signal.aborted) return;
+      this.#events.emit('error', { operation: 'InitializeWorkerHeartbeats', error });
+      this.options.logger.warn('The worker heartbeat table could not be prepared; balancing counts lease holders', {
+        error,
+      });
+    }
   }
 
   #onLeaseAcquired(handle: LeaseHandle): void {

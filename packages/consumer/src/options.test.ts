@@ -21,6 +21,7 @@ describe('resolveConsumerOptions', () => {
       maxLeasesForWorker: Number.POSITIVE_INFINITY,
       maxLeasesToStealAtOneTime: 1,
       leaseBalancing: 'fair-share',
+      workerHeartbeats: true,
       shardSyncIntervalMillis: 60_000,
       maxRecords: 10_000,
       idleTimeBetweenReadsInMillis: 1_500,
@@ -83,6 +84,7 @@ describe('resolveConsumerOptions', () => {
     [{ metricsLevel: 'ALL' as 'NONE' }, /metricsLevel must be/],
     [{ leaseBalancing: 'kcl-3x' as 'kcl-2x' }, /leaseBalancing must be 'fair-share' or 'kcl-2x', got "kcl-3x"/],
     [{ processRecordsErrorPolicy: 'skip' as 'continue' }, /processRecordsErrorPolicy must be/],
+    [{ workerHeartbeats: 'off' as unknown as boolean }, /workerHeartbeats must be true or false, got "off"/],
     [
       { callProcessRecordsEvenForEmptyRecordList: 'yes' as unknown as boolean },
       /callProcessRecordsEvenForEmptyRecordList must be true or false/,

@@ -105,6 +105,14 @@ export interface KinesisConsumerOptions {
    * @defaultValue 1 000
    */
   readonly leaseDiscoveryIntervalMillis?: number;
+  /**
+   * Worker heartbeats in a second DynamoDB table, `<tableName>-WorkerHeartbeats`, so fair-share balancing
+   * counts workers before they hold a lease (a cold start or a join is balanced in one round instead of one
+   * lease per worker per round). Needs permissions on that table too; without them the consumer warns once and
+   * balances by lease holders only, as the KCL 2.x. Unused with `leaseBalancing: 'kcl-2x'` or an own
+   * `leaseStore`. @defaultValue true
+   */
+  readonly workerHeartbeats?: boolean;
   /** How often shards are listed to create leases for new ones. @defaultValue 60 000 (minimum 10) */
   readonly shardSyncIntervalMillis?: number;
   /** Records per GetRecords call, 1 to 10 000. @defaultValue 10 000 */
@@ -203,6 +211,7 @@ export interface ResolvedConsumerOptions {
   readonly leaseBalancing: LeaseBalancing;
   readonly leaseScanIntervalMillis: number;
   readonly leaseDiscoveryIntervalMillis: number;
+  readonly workerHeartbeats: boolean;
   readonly shardSyncIntervalMillis: number;
   readonly maxRecords: number;
   readonly idleTimeBetweenReadsInMillis: number;
@@ -310,6 +319,7 @@ export function resolveConsumerOptions(options: KinesisConsumerOptions): Resolve
       10,
     ),
     leaseDiscoveryIntervalMillis: discoveryInterval(options.leaseDiscoveryIntervalMillis),
+    workerHeartbeats: bool(options.workerHeartbeats, 'workerHeartbeats', true),
     shardSyncIntervalMillis: wholeNumber(
       options.shardSyncIntervalMillis,
       'shardSyncIntervalMillis',

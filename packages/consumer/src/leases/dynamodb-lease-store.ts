@@ -19,7 +19,7 @@ import { DEFAULT_DYNAMO_DB_REQUEST_TIMEOUT } from '../defaults.js';
 import type { Lease } from './lease.js';
 import { withLease } from './lease.js';
 import { itemToLease, LeaseAttribute, type LeaseItem, leaseToItem, type SkipReason } from './lease-serializer.js';
-import type { LeaseMetaInfo, LeaseStore } from './lease-store.js';
+import type { LeaseMetaInfo, LeaseStore, WorkerHeartbeatStore } from './lease-store.js';
 
 /** Options of a {@link DynamoDBLeaseStore}. */
 export interface DynamoDBLeaseStoreOptions {
@@ -38,6 +38,8 @@ export interface DynamoDBLeaseStoreOptions {
   readonly clock?: Clock;
   /** Told about every item skipped because it is not a readable lease. */
   readonly onSkippedItem?: (leaseKey: string | undefined, reason: SkipReason) => void;
+  /** Worker heartbeats, kept in a table of their own (see `DynamoDBWorkerHeartbeatStore`). @defaultValue none */
+  readonly workerHeartbeats?: WorkerHeartbeatStore;
 }
 
 /**
@@ -57,6 +59,7 @@ const DEFAULT_TABLE_ACTIVE_TIMEOUT_MILLIS = 600_000;
  */
 export class DynamoDBLeaseStore implements LeaseStore {
   readonly tableName: string;
+  readonly workerHeartbeats: WorkerHeartbeatStore | undefined;
   readonly #client: Pick<DynamoDBClient, 'send'>;
   readonly #consistentRead: boolean;
   readonly #timeoutMillis: number;
@@ -72,6 +75,7 @@ export class DynamoDBLeaseStore implements LeaseStore {
     this.#requestTimeoutMillis = options.requestTimeoutMillis ?? DEFAULT_DYNAMO_DB_REQUEST_TIMEOUT;
     this.#clock = options.clock ?? systemClock;
     this.#onSkippedItem = options.onSkippedItem;
+    this.workerHeartbeats = options.workerHeartbeats;
   }
 
   async initialize(signal?: AbortSignal): Promise<void> {

@@ -65,7 +65,7 @@ async function setup(leaseKeys: string[]) {
   await coordinator.start();
   await clock.whenSleeping(3);
   expect([...handles.keys()].sort()).toEqual([...leaseKeys].sort());
-  return { clock, store, coordinator, handles, lost, revokedAt };
+  return { clock, store, coordinator, handles, lost, revokedAt, events };
 }
 
 /** Moves the clock in small steps, as real time would, so every loop gets its turns. */
@@ -173,6 +173,39 @@ describe('LeaseCoordinator with a slow lease table', () => {
     expect(lost).toEqual([]);
     expect(handle?.isHeld).toBe(true);
     hang = false;
+    await coordinator.stop();
+  });
+});
+
+describe('LeaseCoordinator heartbeat removal (graceful shutdown)', () => {
+  it("deletes this worker's heartbeat after the round in flight, so that round cannot write it back", async () => {
+    const { clock, store, coordinator } = await setup(['s-1']);
+    expect((await store.workerHeartbeats.listHeartbeats()).map((h) => h.workerIdentifier)).toEqual(['me']);
+    void coordinator.takeNow();
+    await coordinator.removeHeartbeat();
+    expect(await store.workerHeartbeats.listHeartbeats()).toEqual([]);
+    await runFor(clock, 3 * FAILOVER);
+    expect(await store.workerHeartbeats.listHeartbeats()).toEqual([]);
+    await coordinator.stop();
+  });
+
+  it('gives up a hung delete after one renew interval and reports it, so shutdown goes on', async () => {
+    const { clock, store, coordinator, events } = await setup(['s-1']);
+    const errors: string[] = [];
+    events.on('error', ({ payload }) => {
+      errors.push(payload.operation);
+    });
+    store.workerHeartbeats.removeHeartbeat = () => never();
+    let done = false;
+    const removal = coordinator.removeHeartbeat().then(() => {
+      done = true;
+    });
+    await runFor(clock, RENEW - 100);
+    expect(done).toBe(false);
+    await runFor(clock, 200);
+    await removal;
+    expect(done).toBe(true);
+    expect(errors).toContain('RemoveWorkerHeartbeat');
     await coordinator.stop();
   });
 });

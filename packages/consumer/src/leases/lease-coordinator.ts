@@ -188,6 +188,26 @@ export class LeaseCoordinator {
     this.#takeController.abort();
   }
 
+  /**
+   * Stops taking, waits for a round in flight (so it cannot write the heartbeat again) and deletes this worker's
+   * heartbeat, so peers stop counting it at their next round instead of after the heartbeat expiry. Bounded by
+   * one renew interval, as a release is: a hung delete must not hold up a shutdown; the heartbeat then expires.
+   * A failure is reported as an `error` event, never thrown.
+   */
+  async removeHeartbeat(): Promise<void> {
+    this.#takeController.abort();
+    await this.#takeQueue;
+    try {
+      await callWithTimeout((signal) => this.#taker.removeHeartbeat(signal), {
+        operation: 'RemoveWorkerHeartbeat',
+        timeoutMs: this.renewIntervalMillis,
+        clock: this.#options.clock,
+      });
+    } catch (error) {
+      this.#options.events.emit('error', { operation: 'RemoveWorkerHeartbeat', error });
+    }
+  }
+
   /** Stops every loop, waits for the rounds in flight, and stops holding every lease (silently). */
   async stop(): Promise<void> {
     this.#takeController.abort();

@@ -58,6 +58,8 @@ export interface LeaseStore {
 
 /** Where worker heartbeats live (see {@link WorkerHeartbeat}). */
 export interface WorkerHeartbeatStore {
+  /** Creates where heartbeats live if needed and waits until it can be used (a store that needs nothing omits it). */
+  initialize?(signal?: AbortSignal): Promise<void>;
   /** Creates this worker's row or bumps its counter. */
   heartbeat(workerIdentifier: string, signal?: AbortSignal): Promise<void>;
   listHeartbeats(signal?: AbortSignal): Promise<WorkerHeartbeat[]>;

@@ -150,6 +150,7 @@ export async function setupStream(options: { shardCount: number; emulator?: 'kin
       await Promise.allSettled([
         deleteStreamIfExists(kinesis, streamName),
         dynamo.send(new DeleteTableCommand({ TableName: applicationName })),
+        dynamo.send(new DeleteTableCommand({ TableName: `${applicationName}-WorkerHeartbeats` })),
       ]);
       kinesis.destroy();
       dynamo.destroy();
