@@ -17,21 +17,18 @@ import {
   SHARD_MAP_MIN_RELOAD_INTERVAL,
   SHARD_MAP_RETRY_BACKOFF,
 } from './defaults.js';
-import { DESTROYED, EXPIRED, RecordExpiredError, UserRecordFailedError } from './errors.js';
+import { DESTROYED, EXPIRED, RecordExpiredError, UserRecordFailedError, WRONG_SHARD } from './errors.js';
 import { type ProducerEventEmitter, type Stats, StatsBuilder } from './events.js';
 import type { ResolvedProducerOptions } from './options.js';
 import type { OutgoingRecord } from './outgoing-record.js';
 import type { Outstanding } from './outstanding.js';
 import type { ProducerKinesisClient, PutRecordsOutcome, Sender } from './sender.js';
-import { ShardQueue } from './shard-queue.js';
+import { ReadyTotals, type ShardBackoff, ShardQueue } from './shard-queue.js';
 import { rejectRecord, type UserRecord } from './user-record.js';
 import type { Attempt, UserRecordResult } from './user-record-result.js';
 
 /** Partition keys whose route a pipeline remembers before it starts over. */
 const MAX_REMEMBERED_ROUTES = 65_536;
-
-/** Error code of an attempt whose aggregate landed on a shard that does not own all its records. */
-export const WRONG_SHARD = 'WrongShard';
 
 /** What a {@link StreamPipeline} shares with the producer and the other pipelines. */
 export interface PipelineContext {
@@ -81,8 +78,8 @@ export class StreamPipeline {
   /** Records waiting for a shard map (before the first listing, or in a gap of a listing taken mid-reshard). */
   #unrouted: UserRecord[] = [];
   #pendingVerdicts: PendingVerdict[] = [];
-  #readyCount = 0;
-  #readyBytes = 0;
+  readonly #ready = new ReadyTotals();
+  readonly #backoff: ShardBackoff;
   #received = 0;
   #inFlight = 0;
   #pending = 0;
@@ -102,6 +99,11 @@ export class StreamPipeline {
       maxRecordSize: options.maxUserRecordSize,
     };
     this.#slack = Math.min(COLLECTION_SLACK_MAX_MS, COLLECTION_SLACK_RATIO * options.recordMaxBufferedTime);
+    this.#backoff = {
+      retry: options.retryBackoff,
+      throttling: options.throttlingBackoff,
+      random: options.random,
+    };
     this.#collector = new Collector({ maxCount: options.collectionMaxCount, maxSize: options.collectionMaxSize });
   }
 
@@ -183,14 +185,15 @@ export class StreamPipeline {
         this.#routes.set(record.partitionKey, queue);
       }
     }
-    const readyBefore = this.#readyCount;
+    const ready = this.#ready;
+    const readyBefore = ready.count;
     queue.aggregator.add(record, queue.emit);
     if (record.deadline < this.#timerAt) this.#wakeAt(record.deadline);
     if (
-      this.#readyCount !== readyBefore &&
+      ready.count !== readyBefore &&
       (queue.readyBytes >= SHARD_FLUSH_BYTES ||
-        this.#readyCount >= this.#context.options.collectionMaxCount ||
-        this.#readyBytes >= this.#context.options.collectionMaxSize)
+        ready.count >= this.#context.options.collectionMaxCount ||
+        ready.bytes >= this.#context.options.collectionMaxSize)
     ) {
       this.#schedulePump();
     }
@@ -198,13 +201,15 @@ export class StreamPipeline {
 
   #addQueue(shardId: string): ShardQueue {
     const { options, clock } = this.#context;
-    const queue = new ShardQueue(shardId, this.#aggregatorLimits, options.rateLimit, clock.now());
+    const queue = new ShardQueue(
+      shardId,
+      this.#aggregatorLimits,
+      options.rateLimit,
+      clock.now(),
+      this.#ready,
+      this.#backoff,
+    );
     this.#shards.set(shardId, queue);
-    queue.emit = (out) => {
-      queue.push(out);
-      this.#readyCount++;
-      this.#readyBytes += out.size;
-    };
     return queue;
   }
 
@@ -246,7 +251,7 @@ export class StreamPipeline {
 
     if (this.#unrouted.length > 0) nextWake = Math.min(nextWake, this.#expireUnrouted(now));
 
-    const full = this.#readyCount >= options.collectionMaxCount || this.#readyBytes >= options.collectionMaxSize;
+    const full = this.#ready.count >= options.collectionMaxCount || this.#ready.bytes >= options.collectionMaxSize;
     const collector = this.#collector;
     for (const queue of this.#shards.values()) {
       const aggregator = queue.aggregator;
@@ -275,7 +280,7 @@ export class StreamPipeline {
         const out = queue.peek();
         if (out === undefined) break;
         if (out.expiresAt <= now) {
-          this.#takeFromQueue(queue);
+          queue.shift();
           this.#expire(out, now);
           continue;
         }
@@ -287,13 +292,13 @@ export class StreamPipeline {
           nextWake = Math.min(nextWake, queue.limiter.availableAt(out.size, now), out.expiresAt);
           break;
         }
-        this.#takeFromQueue(queue);
+        queue.shift();
         collector.tryAdd(out);
         took++;
         if (collector.isFull) break;
       }
       if (took > 0) {
-        queue.inFlight = true;
+        queue.sent();
         if (collector.isFull) this.#send(collector.take());
       }
     }
@@ -301,16 +306,9 @@ export class StreamPipeline {
     this.#wakeAt(nextWake);
   }
 
-  #takeFromQueue(queue: ShardQueue): void {
-    const out = queue.shift();
-    if (out === undefined) return;
-    this.#readyCount--;
-    this.#readyBytes -= out.size;
-  }
-
   #expireReady(queue: ShardQueue, now: number): void {
     for (let head = queue.peek(); head !== undefined && head.expiresAt <= now; head = queue.peek()) {
-      this.#takeFromQueue(queue);
+      queue.shift();
       this.#expire(head, now);
     }
   }
@@ -386,10 +384,7 @@ export class StreamPipeline {
     }
     for (const out of records) {
       const queue = out.predictedShardId === undefined ? undefined : this.#shards.get(out.predictedShardId);
-      if (queue !== undefined) {
-        queue.inFlight = false;
-        queue.throttledInResponse = false;
-      }
+      queue?.answered();
     }
     const { start, end } = outcome;
     let userRecords = 0;
@@ -449,7 +444,7 @@ export class StreamPipeline {
     }
     for (const out of records) {
       const queue = out.predictedShardId === undefined ? undefined : this.#shards.get(out.predictedShardId);
-      if (queue !== undefined && !queue.throttledInResponse) queue.throttles = 0;
+      queue?.endOfAnswer();
     }
     this.#schedulePump();
   }
@@ -587,30 +582,7 @@ export class StreamPipeline {
       for (const record of out.records) this.#route(record);
       return;
     }
-    // The failed record goes back to the front of its shard, so the shard waits for it: that keeps order.
-    if (errorClass === 'throttling') {
-      // Throttling is the shard's own signal: back the shard off, longer for each throttled response in a row.
-      if (!queue.throttledInResponse) {
-        queue.throttledInResponse = true;
-        queue.pausedUntil = Math.max(
-          queue.pausedUntil,
-          end + backoffDelay(queue.throttles, options.throttlingBackoff, options.random),
-        );
-        queue.throttles++;
-      }
-    } else {
-      // A transient or server failure of some entries says nothing about the shard (others landed beside
-      // them), so the wait grows with this record's own failures: scattered failures cost short pauses, and
-      // only a record that fails again and again waits long.
-      const failures = out.records[0]?.failedAttempts?.length ?? 1;
-      queue.pausedUntil = Math.max(
-        queue.pausedUntil,
-        end + backoffDelay(failures - 1, options.retryBackoff, options.random),
-      );
-    }
-    queue.unshift(out);
-    this.#readyCount++;
-    this.#readyBytes += out.size;
+    queue.retry(out, errorClass === 'throttling', out.records[0]?.failedAttempts?.length ?? 1, end);
   }
 
   #emitAttemptFailure(
@@ -773,11 +745,7 @@ export class StreamPipeline {
     const moved: UserRecord[] = [];
     for (const [shardId, queue] of this.#shards) {
       if (map.isOpen(shardId)) continue;
-      for (const out of queue.takeAll()) {
-        this.#readyCount--;
-        this.#readyBytes -= out.size;
-        moved.push(...out.records);
-      }
+      for (const out of queue.takeAll()) moved.push(...out.records);
       moved.push(...queue.aggregator.drain());
       this.#shards.delete(shardId);
     }
