@@ -17,15 +17,15 @@ import {
   SHARD_MAP_MIN_RELOAD_INTERVAL,
   SHARD_MAP_RETRY_BACKOFF,
 } from './defaults.js';
-import { DESTROYED, EXPIRED, RecordExpiredError, UserRecordFailedError, WRONG_SHARD } from './errors.js';
-import { type ProducerEventEmitter, type Stats, StatsBuilder } from './events.js';
+import { DESTROYED, EXPIRED, WRONG_SHARD } from './errors.js';
+import type { ProducerEventEmitter } from './events.js';
 import type { ResolvedProducerOptions } from './options.js';
 import type { OutgoingRecord } from './outgoing-record.js';
 import type { Outstanding } from './outstanding.js';
 import type { ProducerKinesisClient, PutRecordsOutcome, Sender } from './sender.js';
+import { Settlement } from './settlement.js';
 import { ReadyTotals, type ShardBackoff, ShardQueue } from './shard-queue.js';
-import { rejectRecord, type UserRecord } from './user-record.js';
-import type { Attempt, UserRecordResult } from './user-record-result.js';
+import type { UserRecord } from './user-record.js';
 
 /** Partition keys whose route a pipeline remembers before it starts over. */
 const MAX_REMEMBERED_ROUTES = 65_536;
@@ -65,6 +65,7 @@ export class StreamPipeline {
   readonly #aggregatorLimits: AggregatorLimits;
   readonly #slack: number;
   readonly #collector: Collector;
+  readonly #settlement: Settlement;
   readonly #shards = new Map<string, ShardQueue>();
   #map: ShardMap | undefined;
   #loading = false;
@@ -82,7 +83,6 @@ export class StreamPipeline {
   readonly #backoff: ShardBackoff;
   #received = 0;
   #inFlight = 0;
-  #pending = 0;
   #timerAt = Number.POSITIVE_INFINITY;
   #timer: AbortController | undefined;
   #pumpScheduled = false;
@@ -104,6 +104,7 @@ export class StreamPipeline {
       throttling: options.throttlingBackoff,
       random: options.random,
     };
+    this.#settlement = new Settlement(streamName, context.events, context.outstanding);
     this.#collector = new Collector({ maxCount: options.collectionMaxCount, maxSize: options.collectionMaxSize });
   }
 
@@ -114,7 +115,7 @@ export class StreamPipeline {
 
   /** User records of this stream not yet settled. */
   get pending(): number {
-    return this.#pending;
+    return this.#settlement.pending;
   }
 
   /** PutRecords calls of this stream in flight. */
@@ -125,7 +126,7 @@ export class StreamPipeline {
   /** Takes a validated user record; its promise settles through the context's `outstanding`. */
   add(record: UserRecord): void {
     this.#received++;
-    this.#pending++;
+    this.#settlement.accepted();
     if (this.#map === undefined) {
       this.#unrouted.push(record);
       if (!this.#loading) void this.#load('first record');
@@ -156,12 +157,12 @@ export class StreamPipeline {
     this.#unrouted = [];
     // These were written; only the shard check was pending. Report them as put rather than lose them.
     for (const v of this.#pendingVerdicts.splice(0))
-      this.#succeed(v.record, v.shardId, v.sequenceNumber, v.start, v.end);
-    for (const record of unrouted) this.#failRecord(record, undefined, DESTROYED, error.message, now, now);
+      this.#settlement.succeed(v.record, v.shardId, v.sequenceNumber, v.start, v.end);
+    for (const record of unrouted) this.#settlement.fail(record, undefined, DESTROYED, error.message, now, now);
     for (const queue of this.#shards.values()) {
       const held = queue.takeAll().flatMap((out) => out.records);
       held.push(...queue.aggregator.drain());
-      for (const record of held) this.#failRecord(record, queue.shardId, DESTROYED, error.message, now, now);
+      for (const record of held) this.#settlement.fail(record, queue.shardId, DESTROYED, error.message, now, now);
     }
   }
 
@@ -318,7 +319,14 @@ export class StreamPipeline {
     const survivors: UserRecord[] = [];
     for (const record of out.records) {
       if (record.expiresAt <= now)
-        this.#failRecord(record, out.predictedShardId, EXPIRED, 'The record was not put within recordTtl', now, now);
+        this.#settlement.fail(
+          record,
+          out.predictedShardId,
+          EXPIRED,
+          'The record was not put within recordTtl',
+          now,
+          now,
+        );
       else survivors.push(record);
     }
     for (const record of survivors) this.#route(record);
@@ -330,7 +338,14 @@ export class StreamPipeline {
     const kept: UserRecord[] = [];
     for (const record of this.#unrouted) {
       if (record.expiresAt <= now) {
-        this.#failRecord(record, undefined, EXPIRED, 'The record was not put within recordTtl: no shard map', now, now);
+        this.#settlement.fail(
+          record,
+          undefined,
+          EXPIRED,
+          'The record was not put within recordTtl: no shard map',
+          now,
+          now,
+        );
       } else {
         kept.push(record);
         if (record.expiresAt < next) next = record.expiresAt;
@@ -368,11 +383,11 @@ export class StreamPipeline {
         if (outcome.ok) {
           const result = outcome.output.Records?.[records.indexOf(out)];
           if (result?.SequenceNumber !== undefined && result.ShardId !== undefined) {
-            this.#succeed(out, result.ShardId, result.SequenceNumber, outcome.start, outcome.end);
+            this.#settlement.succeed(out, result.ShardId, result.SequenceNumber, outcome.start, outcome.end);
             continue;
           }
         }
-        this.#failAll(
+        this.#settlement.failAll(
           out,
           DESTROYED,
           'The producer was destroyed before the record was put',
@@ -417,7 +432,7 @@ export class StreamPipeline {
       if (results.length !== records.length) {
         failed = records.length;
         for (const out of records) {
-          this.#failAll(
+          this.#settlement.failAll(
             out,
             'RecordCountMismatch',
             `PutRecords answered ${results.length} entries for ${records.length}`,
@@ -478,86 +493,17 @@ export class StreamPipeline {
         }
       }
     }
-    this.#succeed(out, shardId, sequenceNumber, start, end);
+    this.#settlement.succeed(out, shardId, sequenceNumber, start, end);
   }
 
   #onWrongShard(out: OutgoingRecord, shardId: string, start: number, end: number): void {
     const message = `The aggregate landed on ${shardId}, which does not own all its records; sending them again`;
-    this.#emitAttemptFailure(out, WRONG_SHARD, message, false, shardId);
+    this.#settlement.attemptFailed(out, WRONG_SHARD, message, false, shardId);
     for (const record of out.records) {
       record.addFailedAttempt(start, end, WRONG_SHARD, message);
       this.#unrouted.push(record);
     }
     this.#requestReload(start, message);
-  }
-
-  #succeed(out: OutgoingRecord, shardId: string, sequenceNumber: string, start: number, end: number): void {
-    const { outstanding, events } = this.#context;
-    const wantStats = events.hasListeners('producer.record.put');
-    const retries = wantStats ? new StatsBuilder() : undefined;
-    const buffering = wantStats ? new StatsBuilder() : undefined;
-    const records = out.records;
-    const durationMs = end - start;
-    const aggregated = out.aggregated;
-    // Records settled already (expired or failed while this aggregate was in flight); rare.
-    let skipped: number[] | undefined;
-    // Records of one aggregate mostly arrived in the same millisecond: share their (frozen) first and only
-    // attempt instead of allocating it per record.
-    let sharedDelay = -1;
-    let sharedAttempts: readonly Attempt[] = [];
-    // Accounted for once per aggregate rather than per record: this loop is the hot half of the pipeline.
-    let settledCount = 0;
-    let settledBytes = 0;
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i];
-      if (record === undefined || record.settled) {
-        if (skipped === undefined) skipped = [i];
-        else skipped.push(i);
-        continue;
-      }
-      settledCount++;
-      settledBytes += record.size;
-      const history = record.history;
-      const delayMs = start - record.lastAttemptEnd;
-      let attempts: readonly Attempt[];
-      if (history === undefined) {
-        if (delayMs !== sharedDelay) {
-          sharedDelay = delayMs;
-          sharedAttempts = Object.freeze([Object.freeze({ delayMs, durationMs, successful: true })]);
-        }
-        attempts = sharedAttempts;
-        if (retries !== undefined && buffering !== undefined) {
-          retries.add(0);
-          buffering.add(delayMs);
-        }
-      } else {
-        const previous = history.attempts;
-        attempts = [...previous, { delayMs, durationMs, successful: true }];
-        if (retries !== undefined && buffering !== undefined) {
-          retries.add(previous.length);
-          for (const a of previous) buffering.add(a.delayMs);
-          buffering.add(delayMs);
-        }
-      }
-      record.settle({ successful: true, shardId, sequenceNumber, subSequenceNumber: aggregated ? i : 0, attempts });
-    }
-    if (settledCount > 0) {
-      this.#pending -= settledCount;
-      outstanding.released(settledCount, settledBytes);
-    }
-    if (retries !== undefined && buffering !== undefined) {
-      events.emit('producer.record.put', {
-        streamName: this.streamName,
-        shardId,
-        predictedShardId: out.predictedShardId,
-        sequenceNumber,
-        bytes: out.size,
-        userRecords: records.length,
-        userDataBytes: userDataStats(out, skipped),
-        retries: retries.build(),
-        bufferingTimeMs: buffering.build(),
-      });
-    }
   }
 
   #onFailedRecord(
@@ -570,9 +516,9 @@ export class StreamPipeline {
   ): void {
     const { options } = this.#context;
     const final = errorClass === 'client' || (errorClass === 'throttling' && options.failIfThrottled);
-    this.#emitAttemptFailure(out, code, message, final, out.predictedShardId);
+    this.#settlement.attemptFailed(out, code, message, final, out.predictedShardId);
     if (final) {
-      this.#failAll(out, code, message, start, end);
+      this.#settlement.failAll(out, code, message, start, end);
       return;
     }
     for (const record of out.records) record.addFailedAttempt(start, end, code, message);
@@ -583,76 +529,6 @@ export class StreamPipeline {
       return;
     }
     queue.retry(out, errorClass === 'throttling', out.records[0]?.failedAttempts?.length ?? 1, end);
-  }
-
-  #emitAttemptFailure(
-    out: OutgoingRecord,
-    errorCode: string,
-    errorMessage: string | undefined,
-    final: boolean,
-    shardId: string | undefined,
-  ): void {
-    this.#context.events.emit('producer.record.failed', {
-      streamName: this.streamName,
-      shardId,
-      errorCode,
-      errorMessage,
-      userRecords: out.records.length,
-      attempt: true,
-      final,
-    });
-  }
-
-  #failAll(out: OutgoingRecord, code: string, message: string | undefined, start: number, end: number): void {
-    for (const record of out.records) this.#failRecord(record, out.predictedShardId, code, message, start, end);
-  }
-
-  /**
-   * Fails one user record for good after a last attempt from `start` to `end`; `shardId` is the shard it was
-   * meant for, when known (for the error and the event).
-   */
-  #failRecord(
-    record: UserRecord,
-    shardId: string | undefined,
-    code: string,
-    message: string | undefined,
-    start: number,
-    end: number,
-  ): void {
-    if (record.settled) return;
-    record.addFailedAttempt(start, end, code, message);
-    const attempts = record.failedAttempts ?? [];
-    const result: UserRecordResult = {
-      successful: false,
-      shardId: undefined,
-      sequenceNumber: undefined,
-      subSequenceNumber: undefined,
-      attempts,
-    };
-    const error =
-      code === EXPIRED
-        ? new RecordExpiredError(result, { streamName: this.streamName, shardId })
-        : new UserRecordFailedError(result, { streamName: this.streamName, shardId });
-    // Settled before anything else runs, so a listener of the event below cannot fail it a second time.
-    rejectRecord(record, error);
-    this.#pending--;
-    this.#context.outstanding.released(1, record.size);
-    const events = this.#context.events;
-    if (events.hasListeners('producer.record.failed')) {
-      const buffering = new StatsBuilder();
-      for (const a of attempts) buffering.add(a.delayMs);
-      events.emit('producer.record.failed', {
-        streamName: this.streamName,
-        shardId,
-        errorCode: code,
-        errorMessage: message,
-        userRecords: 1,
-        attempt: false,
-        final: true,
-        bufferingTimeMs: buffering.build(),
-        retries: { count: 1, sum: attempts.length - 1, min: attempts.length - 1, max: attempts.length - 1 },
-      });
-    }
   }
 
   #requestReload(evidenceAt: number, reason: string): void {
@@ -694,9 +570,9 @@ export class StreamPipeline {
         const now = clock.now();
         const waiting = this.#unrouted;
         this.#unrouted = [];
-        for (const record of waiting) this.#failRecord(record, undefined, code, message, now, now);
+        for (const record of waiting) this.#settlement.fail(record, undefined, code, message, now, now);
         for (const verdict of this.#pendingVerdicts.splice(0)) {
-          this.#succeed(verdict.record, verdict.shardId, verdict.sequenceNumber, verdict.start, verdict.end);
+          this.#settlement.succeed(verdict.record, verdict.shardId, verdict.sequenceNumber, verdict.start, verdict.end);
         }
         return;
       }
@@ -754,7 +630,7 @@ export class StreamPipeline {
     for (const verdict of verdicts) {
       const { record: out, shardId } = verdict;
       if (map.shard(shardId) !== undefined && out.records.every((r) => map.contains(shardId, r.hashKey))) {
-        this.#succeed(out, shardId, verdict.sequenceNumber, verdict.start, verdict.end);
+        this.#settlement.succeed(out, shardId, verdict.sequenceNumber, verdict.start, verdict.end);
       } else if (map.shard(shardId) === undefined && this.#loadFailures === 0 && !this.#reloadRequested) {
         // Still unknown (an eventually consistent listing): look again.
         this.#pendingVerdicts.push(verdict);
@@ -769,22 +645,6 @@ export class StreamPipeline {
     for (const record of waiting) this.#route(record);
     this.#schedulePump();
   }
-}
-
-/**
- * Data bytes of the user records of `out` that were put now: the aggregate's own figures, gathered while its
- * records were added (reading each record's data again here would touch memory long gone from the cache),
- * unless some records had settled before.
- */
-function userDataStats(out: OutgoingRecord, skipped: readonly number[] | undefined): Stats {
-  if (skipped === undefined) {
-    return out.records.length === 0
-      ? { count: 0, sum: 0, min: 0, max: 0 }
-      : { count: out.records.length, sum: out.userDataBytes, min: out.userDataMinBytes, max: out.userDataMaxBytes };
-  }
-  const stats = new StatsBuilder();
-  for (const [i, record] of out.records.entries()) if (!skipped.includes(i)) stats.add(record.data.length);
-  return stats.build();
 }
 
 function describeError(error: unknown): { code: string; message: string | undefined } {
