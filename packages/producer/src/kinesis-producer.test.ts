@@ -548,3 +548,122 @@ describe('KinesisProducer: calls that never answer', () => {
     expect(records.every((r) => (r.error as UserRecordFailedError | undefined)?.code === 'Destroyed')).toBe(true);
   });
 });
+
+describe('KinesisProducer: aggregates landing on a shard the map does not know', () => {
+  const UNKNOWN = formatShardId(99);
+
+  /** Two keys the map routes to the same shard, so they share one aggregate. */
+  function twoKeysOfOneShard(shards: readonly Shard[]): [string, string] {
+    const keys = Array.from({ length: 200 }, (_, i) => `u${i}`);
+    const first = keys[0] ?? '';
+    const second = keys.find((k, i) => i > 0 && shardOf(shards, hashKeyOf(k)) === shardOf(shards, hashKeyOf(first)));
+    return [first, second ?? ''];
+  }
+
+  it('treats a landing shard no listing knows as a wrong-shard landing and expires the records at recordTtl', async () => {
+    const recordTtl = 3_000;
+    const requestTimeout = 1_000;
+    const p = producer({ recordTtl, requestTimeout });
+    serverShards = evenShards(2);
+    // The landing shard is never listed: closed again by the time the map is reloaded (UpdateShardCount).
+    answer = () => ({ ShardId: UNKNOWN, SequenceNumber: String(++sequence) });
+    const [a, b] = twoKeysOfOneShard(serverShards);
+    const records = [track(p.addUserRecord('s', a, 'x')), track(p.addUserRecord('s', b, 'y'))];
+    const flushed = track(p.flushSync());
+    for (let t = 0; t < recordTtl + requestTimeout + 1_000; t += 100) await advance(100);
+    expect(records.every((r) => r.done)).toBe(true);
+    expect(flushed.done).toBe(true);
+    for (const r of records) {
+      expect(r.error).toBeInstanceOf(RecordExpiredError);
+      const attempts = (r.error as RecordExpiredError).result.attempts;
+      expect(attempts[0]?.errorCode).toBe('WrongShard');
+      expect(attempts.at(-1)?.errorCode).toBe('Expired');
+    }
+    // About one rate-limited reload per wrong landing, not a listing every 200 ms for as long as records wait.
+    expect(kinesisMock.commandCalls(ListShardsCommand).length).toBeLessThanOrEqual(calls.length + 2);
+  });
+
+  it('settles an aggregate that landed on an unknown shard while the map was reloaded under its call', async () => {
+    const p = producer();
+    serverShards = evenShards(2);
+    const [a, b] = twoKeysOfOneShard(serverShards);
+    const other = Array.from({ length: 200 }, (_, i) => `o${i}`).find(
+      (k) => shardOf(serverShards, hashKeyOf(k)) !== shardOf(serverShards, hashKeyOf(a)),
+    );
+    // The first call hangs until released; meanwhile a second call's landing makes the producer reload its map.
+    let release: (() => void) | undefined;
+    kinesisMock.on(PutRecordsCommand).callsFake(async (input: PutRecordsCommandInput) => {
+      calls.push(input);
+      const call = calls.length;
+      if (call === 1) await new Promise<void>((resolve) => (release = resolve));
+      const records = (input.Records ?? []).map(
+        (): PutRecordsResultEntry =>
+          call === 1
+            ? { ShardId: UNKNOWN, SequenceNumber: String(++sequence) }
+            : call === 2
+              ? { ShardId: formatShardId(7), SequenceNumber: String(++sequence) }
+              : {
+                  ShardId: shardOf(serverShards, BigInt(input.Records?.[0]?.ExplicitHashKey ?? '0')),
+                  SequenceNumber: String(++sequence),
+                },
+      );
+      return { Records: records, FailedRecordCount: 0 };
+    });
+    const first = [track(p.addUserRecord('s', a, 'x')), track(p.addUserRecord('s', b, 'y'))];
+    await advance(100);
+    expect(calls).toHaveLength(1);
+    const second = track(p.addUserRecord('s', other ?? '', 'z'));
+    await advance(100);
+    await advance(300);
+    expect(second.done).toBe(true);
+    // The map was listed again while the first call was in flight.
+    expect(kinesisMock.commandCalls(ListShardsCommand).length).toBeGreaterThanOrEqual(2);
+    release?.();
+    for (let i = 0; i < 20; i++) await advance(100);
+    expect(first.every((r) => r.value?.successful === true)).toBe(true);
+    expect(first.map((r) => r.value?.attempts.map((x) => x.errorCode))).toEqual([
+      ['WrongShard', undefined],
+      ['WrongShard', undefined],
+    ]);
+  });
+
+  it('does not report such records as put when destroyed while the map is reloaded', async () => {
+    let listings = 0;
+    kinesisMock.on(ListShardsCommand).callsFake(() => {
+      listings++;
+      return listings === 1 ? { Shards: serverShards } : new Promise(() => {});
+    });
+    const p = producer({ requestTimeout: 60_000 });
+    serverShards = evenShards(2);
+    answer = () => ({ ShardId: UNKNOWN, SequenceNumber: String(++sequence) });
+    const [a, b] = twoKeysOfOneShard(serverShards);
+    const records = [track(p.addUserRecord('s', a, 'x')), track(p.addUserRecord('s', b, 'y'))];
+    await advance(100);
+    await advance(300);
+    expect(listings).toBe(2);
+    const destroyed = track(p.destroy({ timeoutMs: 100 }));
+    await advance(100);
+    await settle();
+    expect(destroyed.done).toBe(true);
+    for (const r of records) expect((r.error as UserRecordFailedError | undefined)?.code).toBe('Destroyed');
+  });
+
+  it('does not report such records as put when the reload fails with a client error', async () => {
+    let listings = 0;
+    kinesisMock.on(ListShardsCommand).callsFake(() => {
+      listings++;
+      if (listings === 1) return { Shards: serverShards };
+      throw new ResourceNotFoundException({ message: 'Stream s not found', $metadata: {} });
+    });
+    const p = producer();
+    serverShards = evenShards(2);
+    answer = () => ({ ShardId: UNKNOWN, SequenceNumber: String(++sequence) });
+    const [a, b] = twoKeysOfOneShard(serverShards);
+    const records = [track(p.addUserRecord('s', a, 'x')), track(p.addUserRecord('s', b, 'y'))];
+    for (let i = 0; i < 10; i++) await advance(100);
+    for (const r of records) {
+      expect(r.done).toBe(true);
+      expect(r.value?.successful).not.toBe(true);
+    }
+  });
+});

@@ -35,7 +35,8 @@ export interface ShardBackoff {
  * {@link ShardQueue.answered}, {@link ShardQueue.retry}) and asks what it may do.
  */
 export class ShardQueue {
-  readonly shardId: string;
+  /** The predicted shard; `undefined` for records sent without a prediction (no shard map). */
+  readonly shardId: string | undefined;
   readonly aggregator: Aggregator;
   readonly limiter: RateLimiter;
   readonly #totals: ReadyTotals;
@@ -53,7 +54,7 @@ export class ShardQueue {
   readonly emit = (record: OutgoingRecord): void => this.push(record);
 
   constructor(
-    shardId: string,
+    shardId: string | undefined,
     limits: AggregatorLimits,
     rateLimit: number,
     now: number,

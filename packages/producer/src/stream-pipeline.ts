@@ -1,22 +1,8 @@
-import type { PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
-import {
-  backoffDelay,
-  type Clock,
-  callWithTimeout,
-  classifyError,
-  type ErrorClass,
-  KinesisKitError,
-  ShardMap,
-} from '@kinesis-kit/core';
+import type { Clock, ErrorClass, ShardMap } from '@kinesis-kit/core';
 import type { AggregatorLimits } from './aggregator.js';
+import { classifyPutRecordsResult, describeError, judgeLanding } from './classify-put-records-result.js';
 import { Collector } from './collector.js';
-import {
-  COLLECTION_SLACK_MAX_MS,
-  COLLECTION_SLACK_RATIO,
-  SHARD_FLUSH_BYTES,
-  SHARD_MAP_MIN_RELOAD_INTERVAL,
-  SHARD_MAP_RETRY_BACKOFF,
-} from './defaults.js';
+import { COLLECTION_SLACK_MAX_MS, COLLECTION_SLACK_RATIO, SHARD_FLUSH_BYTES } from './defaults.js';
 import { DESTROYED, EXPIRED, WRONG_SHARD } from './errors.js';
 import type { ProducerEventEmitter } from './events.js';
 import type { ResolvedProducerOptions } from './options.js';
@@ -24,11 +10,15 @@ import type { OutgoingRecord } from './outgoing-record.js';
 import type { Outstanding } from './outstanding.js';
 import type { ProducerKinesisClient, PutRecordsOutcome, Sender } from './sender.js';
 import { Settlement } from './settlement.js';
+import { ShardMapLoader } from './shard-map-loader.js';
 import { ReadyTotals, type ShardBackoff, ShardQueue } from './shard-queue.js';
 import type { UserRecord } from './user-record.js';
 
 /** Partition keys whose route a pipeline remembers before it starts over. */
 const MAX_REMEMBERED_ROUTES = 65_536;
+
+/** Key of the queue of records sent without a prediction, while the shard map is unavailable. */
+const UNPREDICTED = '';
 
 /** What a {@link StreamPipeline} shares with the producer and the other pipelines. */
 export interface PipelineContext {
@@ -42,8 +32,8 @@ export interface PipelineContext {
   readonly stopSignal: AbortSignal;
 }
 
-/** An aggregate that landed on a shard the map did not know; judged once the map is reloaded. */
-interface PendingVerdict {
+/** An aggregate that landed on a shard a map older than the answer did not know; judged by the next map. */
+interface AwaitingMap {
   readonly record: OutgoingRecord;
   readonly shardId: string;
   readonly sequenceNumber: string;
@@ -67,18 +57,14 @@ export class StreamPipeline {
   readonly #collector: Collector;
   readonly #settlement: Settlement;
   readonly #shards = new Map<string, ShardQueue>();
-  #map: ShardMap | undefined;
-  #loading = false;
-  /** A reload was asked for while one was running, with evidence newer than that listing. */
-  #reloadRequested = false;
-  #loadStartedAt = 0;
-  #loadFailures = 0;
-  #lastLoadAt = Number.NEGATIVE_INFINITY;
+  readonly #loader: ShardMapLoader;
+  /** ListShards is denied: records go out one by one, unaggregated and unpredicted, until a map loads. */
+  #mapUnavailable = false;
   /** The queue each recently seen partition key routes to under the current map (see `#route`). */
   readonly #routes = new Map<string, ShardQueue>();
   /** Records waiting for a shard map (before the first listing, or in a gap of a listing taken mid-reshard). */
   #unrouted: UserRecord[] = [];
-  #pendingVerdicts: PendingVerdict[] = [];
+  #awaitingMap: AwaitingMap[] = [];
   readonly #ready = new ReadyTotals();
   readonly #backoff: ShardBackoff;
   #received = 0;
@@ -106,11 +92,22 @@ export class StreamPipeline {
     };
     this.#settlement = new Settlement(streamName, context.events, context.outstanding);
     this.#collector = new Collector({ maxCount: options.collectionMaxCount, maxSize: options.collectionMaxSize });
+    this.#loader = new ShardMapLoader({
+      streamName,
+      client: context.client,
+      clock: context.clock,
+      requestTimeout: options.requestTimeout,
+      events: context.events,
+      random: options.random,
+      stopSignal: context.stopSignal,
+      onLoaded: (map) => this.#applyMap(map),
+      onFailed: (error, errorClass) => this.#onMapFailed(error, errorClass),
+    });
   }
 
   /** The shard map in use, once loaded. */
   get shardMap(): ShardMap | undefined {
-    return this.#map;
+    return this.#loader.map;
   }
 
   /** User records of this stream not yet settled. */
@@ -127,10 +124,9 @@ export class StreamPipeline {
   add(record: UserRecord): void {
     this.#received++;
     this.#settlement.accepted();
-    if (this.#map === undefined) {
-      this.#unrouted.push(record);
-      if (!this.#loading) void this.#load('first record');
-      this.#wakeAt(record.expiresAt);
+    if (this.#loader.map === undefined) {
+      this.#loader.request(this.#context.clock.now(), 'first record');
+      this.#hold(record);
       return;
     }
     this.#route(record);
@@ -155,9 +151,8 @@ export class StreamPipeline {
     const now = this.#context.clock.now();
     const unrouted = this.#unrouted;
     this.#unrouted = [];
-    // These were written; only the shard check was pending. Report them as put rather than lose them.
-    for (const v of this.#pendingVerdicts.splice(0))
-      this.#settlement.succeed(v.record, v.shardId, v.sequenceNumber, v.start, v.end);
+    // Written, but maybe where a consumer drops them: never reported as put without a verdict.
+    for (const v of this.#awaitingMap.splice(0)) this.#settlement.failAll(v.record, DESTROYED, error.message, now, now);
     for (const record of unrouted) this.#settlement.fail(record, undefined, DESTROYED, error.message, now, now);
     for (const queue of this.#shards.values()) {
       const held = queue.takeAll().flatMap((out) => out.records);
@@ -172,12 +167,11 @@ export class StreamPipeline {
     const byKey = record.explicitHashKey === undefined;
     let queue = byKey ? this.#routes.get(record.partitionKey) : undefined;
     if (queue === undefined) {
-      const shard = this.#map?.shardFor(record.hashKey);
+      const shard = this.#loader.map?.shardFor(record.hashKey);
       if (shard === undefined) {
-        // A gap in a listing taken mid-reshard: wait for the next listing rather than guess a shard.
-        this.#unrouted.push(record);
-        this.#requestReload(this.#context.clock.now(), 'hash key not covered by an open shard');
-        this.#wakeAt(record.expiresAt);
+        // No map, or a gap in a listing taken mid-reshard: wait for the next listing rather than guess a shard.
+        this.#hold(record);
+        this.#requestMap(this.#context.clock.now(), 'hash key not covered by an open shard');
         return;
       }
       queue = this.#shards.get(shard.shardId) ?? this.#addQueue(shard.shardId);
@@ -186,6 +180,10 @@ export class StreamPipeline {
         this.#routes.set(record.partitionKey, queue);
       }
     }
+    this.#addToQueue(queue, record);
+  }
+
+  #addToQueue(queue: ShardQueue, record: UserRecord): void {
     const ready = this.#ready;
     const readyBefore = ready.count;
     queue.aggregator.add(record, queue.emit);
@@ -211,6 +209,28 @@ export class StreamPipeline {
       this.#backoff,
     );
     this.#shards.set(shardId, queue);
+    return queue;
+  }
+
+  /**
+   * The queue of records sent while the shard map is unavailable: one Kinesis record per user record, with
+   * no predicted shard (so wherever it lands is right) and no rate limit of ours (the shards it lands on
+   * answer for themselves, with throttling). The next map retires it and routes what it holds.
+   */
+  #unpredictedQueue(): ShardQueue {
+    let queue = this.#shards.get(UNPREDICTED);
+    if (queue === undefined) {
+      const { clock } = this.#context;
+      queue = new ShardQueue(
+        undefined,
+        { ...this.#aggregatorLimits, enabled: false },
+        Number.POSITIVE_INFINITY,
+        clock.now(),
+        this.#ready,
+        this.#backoff,
+      );
+      this.#shards.set(UNPREDICTED, queue);
+    }
     return queue;
   }
 
@@ -377,135 +397,99 @@ export class StreamPipeline {
 
   #onOutcome(records: readonly OutgoingRecord[], outcome: PutRecordsOutcome): void {
     this.#inFlight--;
+    const { verdicts, failedRecordCount, callError, staleMap } = classifyPutRecordsResult(
+      outcome,
+      records,
+      this.#loader.map,
+    );
+    const { start, end } = outcome;
     if (this.#stopped) {
-      // The producer gave up waiting: settle what came back instead of queueing it again.
-      for (const out of records) {
-        if (outcome.ok) {
-          const result = outcome.output.Records?.[records.indexOf(out)];
-          if (result?.SequenceNumber !== undefined && result.ShardId !== undefined) {
-            this.#settlement.succeed(out, result.ShardId, result.SequenceNumber, outcome.start, outcome.end);
-            continue;
-          }
-        }
-        this.#settlement.failAll(
-          out,
-          DESTROYED,
-          'The producer was destroyed before the record was put',
-          outcome.start,
-          outcome.end,
-        );
+      // The producer gave up waiting: settle what came back instead of queueing it again. Only a record
+      // certainly written where a consumer reads it counts as put.
+      for (let i = 0; i < records.length; i++) {
+        const out = records[i] as OutgoingRecord;
+        const verdict = verdicts[i];
+        if (verdict?.kind === 'put') this.#settlement.succeed(out, verdict.shardId, verdict.sequenceNumber, start, end);
+        else
+          this.#settlement.failAll(out, DESTROYED, 'The producer was destroyed before the record was put', start, end);
       }
       return;
     }
-    for (const out of records) {
-      const queue = out.predictedShardId === undefined ? undefined : this.#shards.get(out.predictedShardId);
-      queue?.answered();
-    }
-    const { start, end } = outcome;
+    for (const out of records) this.#queueOf(out)?.answered();
     let userRecords = 0;
     let bytes = 0;
     for (const out of records) {
       userRecords += out.records.length;
       bytes += out.size;
     }
-    if (!outcome.ok) {
-      const { code, message } = describeError(outcome.error);
-      this.#context.events.emit('producer.request', {
-        streamName: this.streamName,
-        kinesisRecords: records.length,
-        userRecords,
-        bytes,
-        durationMs: end - start,
-        failedRecordCount: 0,
-        errorCode: code,
-        errorMessage: message,
-      });
-      const errorClass = classifyError(outcome.error);
-      // Backwards so records put back at the front of their shard keep their order.
-      for (let i = records.length - 1; i >= 0; i--) {
-        const out = records[i];
-        if (out !== undefined) this.#onFailedRecord(out, code, message, errorClass, start, end);
-      }
-    } else {
-      const results = outcome.output.Records ?? [];
-      let failed = outcome.output.FailedRecordCount ?? 0;
-      if (results.length !== records.length) {
-        failed = records.length;
-        for (const out of records) {
-          this.#settlement.failAll(
-            out,
-            'RecordCountMismatch',
-            `PutRecords answered ${results.length} entries for ${records.length}`,
+    this.#context.events.emit('producer.request', {
+      streamName: this.streamName,
+      kinesisRecords: records.length,
+      userRecords,
+      bytes,
+      durationMs: end - start,
+      failedRecordCount: callError === undefined ? failedRecordCount : 0,
+      ...(callError === undefined ? {} : { errorCode: callError.code, errorMessage: callError.message }),
+    });
+    if (staleMap !== undefined) this.#requestMap(end, staleMap);
+    // Backwards so records put back at the front of their shard keep their order.
+    for (let i = records.length - 1; i >= 0; i--) {
+      const out = records[i] as OutgoingRecord;
+      const verdict = verdicts[i];
+      if (verdict === undefined) continue;
+      switch (verdict.kind) {
+        case 'put':
+          this.#settlement.succeed(out, verdict.shardId, verdict.sequenceNumber, start, end);
+          break;
+        case 'wrong-shard':
+          this.#onWrongShard(out, verdict.shardId, start, end);
+          break;
+        case 'needs-newer-map':
+          this.#awaitingMap.push({
+            record: out,
+            shardId: verdict.shardId,
+            sequenceNumber: verdict.sequenceNumber,
             start,
             end,
+          });
+          break;
+        case 'failed':
+          this.#onFailedRecord(
+            out,
+            verdict.code,
+            verdict.message,
+            verdict.errorClass,
+            start,
+            end,
+            callError === undefined,
           );
-        }
-      } else {
-        for (let i = records.length - 1; i >= 0; i--) {
-          const out = records[i];
-          const result = results[i];
-          if (out === undefined || result === undefined) continue;
-          this.#onResultEntry(out, result, start, end);
-        }
+          break;
       }
-      this.#context.events.emit('producer.request', {
-        streamName: this.streamName,
-        kinesisRecords: records.length,
-        userRecords,
-        bytes,
-        durationMs: end - start,
-        failedRecordCount: failed,
-      });
     }
-    for (const out of records) {
-      const queue = out.predictedShardId === undefined ? undefined : this.#shards.get(out.predictedShardId);
-      queue?.endOfAnswer();
-    }
+    for (const out of records) this.#queueOf(out)?.endOfAnswer();
     this.#schedulePump();
   }
 
-  #onResultEntry(out: OutgoingRecord, result: PutRecordsResultEntry, start: number, end: number): void {
-    const { SequenceNumber: sequenceNumber, ShardId: shardId } = result;
-    if (sequenceNumber !== undefined && sequenceNumber !== '' && shardId !== undefined && shardId !== '') {
-      this.#onLanded(out, shardId, sequenceNumber, start, end);
-      return;
-    }
-    const code = result.ErrorCode ?? 'UnknownError';
-    const errorClass = classifyError({ name: code });
-    this.#onFailedRecord(out, code, result.ErrorMessage, errorClass, start, end);
-  }
-
-  /** A Kinesis record was written to `shardId`: succeed its user records unless the shard is wrong for them. */
-  #onLanded(out: OutgoingRecord, shardId: string, sequenceNumber: string, start: number, end: number): void {
-    if (out.predictedShardId !== undefined && shardId !== out.predictedShardId) {
-      // The map is stale (a reshard). A lone record always lands where its hash key belongs; an aggregate
-      // lands where its first record belongs and is only good if the shard owns every record in it.
-      this.#requestReload(start, `a record landed on ${shardId}, not ${out.predictedShardId}`);
-      if (out.aggregated) {
-        const map = this.#map;
-        if (map === undefined || map.shard(shardId) === undefined || this.#loading) {
-          this.#pendingVerdicts.push({ record: out, shardId, sequenceNumber, start, end });
-          return;
-        }
-        if (!out.records.every((r) => map.contains(shardId, r.hashKey))) {
-          this.#onWrongShard(out, shardId, start, end);
-          return;
-        }
-      }
-    }
-    this.#settlement.succeed(out, shardId, sequenceNumber, start, end);
+  /** The queue a Kinesis record was taken from, if it still exists. */
+  #queueOf(out: OutgoingRecord): ShardQueue | undefined {
+    return this.#shards.get(out.predictedShardId ?? UNPREDICTED);
   }
 
   #onWrongShard(out: OutgoingRecord, shardId: string, start: number, end: number): void {
     const message = `The aggregate landed on ${shardId}, which does not own all its records; sending them again`;
     this.#settlement.attemptFailed(out, WRONG_SHARD, message, false, shardId);
     for (const record of out.records) {
+      if (record.settled) continue;
       record.addFailedAttempt(start, end, WRONG_SHARD, message);
-      this.#unrouted.push(record);
+      this.#hold(record);
     }
-    this.#requestReload(start, message);
+    this.#requestMap(end, message);
   }
 
+  /**
+   * An attempt of `out` failed with `code`. `perEntry`: the entry failed on its own (a whole failed call is
+   * reported once, by its `producer.request` event, not once per Kinesis record).
+   */
   #onFailedRecord(
     out: OutgoingRecord,
     code: string,
@@ -513,16 +497,17 @@ export class StreamPipeline {
     errorClass: ErrorClass,
     start: number,
     end: number,
+    perEntry: boolean,
   ): void {
     const { options } = this.#context;
     const final = errorClass === 'client' || (errorClass === 'throttling' && options.failIfThrottled);
-    this.#settlement.attemptFailed(out, code, message, final, out.predictedShardId);
+    if (perEntry) this.#settlement.attemptFailed(out, code, message, final, out.predictedShardId);
     if (final) {
       this.#settlement.failAll(out, code, message, start, end);
       return;
     }
     for (const record of out.records) record.addFailedAttempt(start, end, code, message);
-    const queue = out.predictedShardId === undefined ? undefined : this.#shards.get(out.predictedShardId);
+    const queue = this.#queueOf(out);
     if (queue === undefined) {
       // Its shard was retired by a reshard meanwhile: route the records again with the new map.
       for (const record of out.records) this.#route(record);
@@ -531,92 +516,51 @@ export class StreamPipeline {
     queue.retry(out, errorClass === 'throttling', out.records[0]?.failedAttempts?.length ?? 1, end);
   }
 
-  #requestReload(evidenceAt: number, reason: string): void {
-    if (this.#loading) {
-      if (evidenceAt >= this.#loadStartedAt) this.#reloadRequested = true;
-      return;
+  /**
+   * Asks for a shard map listed after `evidenceAt`; if the current one is that new already, uses it for
+   * what waits on a map.
+   */
+  #requestMap(evidenceAt: number, reason: string): void {
+    if (!this.#loader.request(evidenceAt, reason)) {
+      const map = this.#loader.map;
+      if (map !== undefined) this.#applyMap(map);
     }
-    const map = this.#map;
-    if (map !== undefined && evidenceAt < map.loadedAt) {
-      // The map was listed after the evidence was gathered; it already knows. Route what waits on it.
-      this.#applyMap(map);
-      return;
-    }
-    void this.#load(reason);
   }
 
-  async #load(reason: string): Promise<void> {
-    if (this.#loading || this.#stopped) return;
-    this.#loading = true;
-    this.#reloadRequested = false;
-    const { clock, stopSignal, events } = this.#context;
-    let map: ShardMap;
-    try {
-      // Mid-reshard a listing can have gaps that send records straight back here; don't hammer ListShards.
-      const wait = this.#lastLoadAt + SHARD_MAP_MIN_RELOAD_INTERVAL - clock.now();
-      if (this.#map !== undefined && wait > 0) await clock.sleep(wait, stopSignal);
-      this.#loadStartedAt = clock.now();
-      this.#lastLoadAt = this.#loadStartedAt;
-      map = await this.#listWithTimeout();
-    } catch (error) {
-      this.#loading = false;
-      if (this.#stopped) return;
-      const failure = error instanceof Error ? error : new KinesisKitError('LIST_SHARDS_FAILED', String(error));
-      events.emit('producer.error', { error: failure, streamName: this.streamName, operation: 'ListShards' });
-      if (classifyError(error) === 'client') {
-        // The stream does not exist or we may not list it: records for it can never be put, so fail them
-        // now rather than at their TTL. The next record tries again.
-        const { code, message } = describeError(error);
-        const now = clock.now();
-        const waiting = this.#unrouted;
-        this.#unrouted = [];
-        for (const record of waiting) this.#settlement.fail(record, undefined, code, message, now, now);
-        for (const verdict of this.#pendingVerdicts.splice(0)) {
-          this.#settlement.succeed(verdict.record, verdict.shardId, verdict.sequenceNumber, verdict.start, verdict.end);
-        }
-        return;
-      }
-      const delay = backoffDelay(this.#loadFailures, SHARD_MAP_RETRY_BACKOFF, () => 1);
-      this.#loadFailures++;
-      clock.sleep(delay, stopSignal).then(
-        () => void this.#load(`retry after ${reason}`),
-        () => {},
-      );
+  /** Keeps a record until a shard map can route it (sent alone, unpredicted, while the map is unavailable). */
+  #hold(record: UserRecord): void {
+    if (this.#mapUnavailable) {
+      this.#addToQueue(this.#unpredictedQueue(), record);
       return;
     }
-    this.#loading = false;
-    this.#loadFailures = 0;
+    this.#unrouted.push(record);
+    this.#wakeAt(record.expiresAt);
+  }
+
+  #onMapFailed(error: unknown, errorClass: ErrorClass): void {
     if (this.#stopped) return;
-    events.emit('producer.shard-map.loaded', {
-      streamName: this.streamName,
-      openShards: map.openShards.length,
-      reason,
-    });
-    this.#applyMap(map);
-    if (this.#reloadRequested) void this.#load('newer evidence of a reshard');
+    // Landings waiting for this listing are judged without it: as wrong-shard landings (the KPL's rule).
+    for (const v of this.#awaitingMap.splice(0)) this.#onWrongShard(v.record, v.shardId, v.start, v.end);
+    if (errorClass !== 'client') return;
+    const { code, message } = describeError(error);
+    if (isAccessDenied(code)) {
+      // A PutRecords-only policy: send each record on its own, unaggregated, so Kinesis routes it by its
+      // hash key, while the loader keeps retrying the map (the KPL's fallback).
+      this.#mapUnavailable = true;
+      for (const record of this.#unrouted.splice(0)) this.#addToQueue(this.#unpredictedQueue(), record);
+      this.#schedulePump();
+      return;
+    }
+    // The stream does not exist: records waiting for its map can never be put, so fail them now rather than
+    // at their TTL. The loader lists again when the next record asks.
+    const now = this.#context.clock.now();
+    for (const record of this.#unrouted.splice(0)) this.#settlement.fail(record, undefined, code, message, now, now);
   }
 
-  /** Lists the shards, giving up after `requestTimeout` (or when the producer stops) so a hung call cannot wedge the stream. */
-  #listWithTimeout(): Promise<ShardMap> {
-    const { client, clock, stopSignal, options } = this.#context;
-    return callWithTimeout((signal) => ShardMap.load(client, { streamName: this.streamName, clock, signal }), {
-      operation: 'ListShards',
-      timeoutMs: options.requestTimeout,
-      clock,
-      signal: stopSignal,
-      // Retriable, so the map is listed again after a backoff.
-      timeoutError: () =>
-        new KinesisKitError(
-          'LIST_SHARDS_TIMEOUT',
-          `ListShards took longer than requestTimeout (${options.requestTimeout} ms)`,
-          { retriable: true, streamName: this.streamName },
-        ),
-    });
-  }
-
-  /** Installs a new map: retires queues of closed shards, judges pending landings, routes what waited. */
+  /** Installs a new map: retires queues of closed shards, judges landings that waited for it, routes what waited. */
   #applyMap(map: ShardMap): void {
-    this.#map = map;
+    if (this.#stopped) return;
+    this.#mapUnavailable = false;
     this.#routes.clear();
     const moved: UserRecord[] = [];
     for (const [shardId, queue] of this.#shards) {
@@ -625,19 +569,14 @@ export class StreamPipeline {
       moved.push(...queue.aggregator.drain());
       this.#shards.delete(shardId);
     }
-    const verdicts = this.#pendingVerdicts;
-    this.#pendingVerdicts = [];
-    for (const verdict of verdicts) {
-      const { record: out, shardId } = verdict;
-      if (map.shard(shardId) !== undefined && out.records.every((r) => map.contains(shardId, r.hashKey))) {
-        this.#settlement.succeed(out, shardId, verdict.sequenceNumber, verdict.start, verdict.end);
-      } else if (map.shard(shardId) === undefined && this.#loadFailures === 0 && !this.#reloadRequested) {
-        // Still unknown (an eventually consistent listing): look again.
-        this.#pendingVerdicts.push(verdict);
-        this.#reloadRequested = true;
-      } else {
-        this.#onWrongShard(out, shardId, verdict.start, verdict.end);
-      }
+    const awaiting = this.#awaitingMap;
+    this.#awaitingMap = [];
+    for (const v of awaiting) {
+      const verdict = judgeLanding(v.record, v.shardId, v.sequenceNumber, v.end, map);
+      if (verdict.kind === 'put') this.#settlement.succeed(v.record, v.shardId, v.sequenceNumber, v.start, v.end);
+      else if (verdict.kind === 'wrong-shard') this.#onWrongShard(v.record, v.shardId, v.start, v.end);
+      // A listing that started before the answer: the loader lists again, as asked when the answer came.
+      else this.#awaitingMap.push(v);
     }
     const waiting = this.#unrouted;
     this.#unrouted = [];
@@ -647,8 +586,7 @@ export class StreamPipeline {
   }
 }
 
-function describeError(error: unknown): { code: string; message: string | undefined } {
-  if (error instanceof KinesisKitError) return { code: error.code, message: error.message };
-  if (error instanceof Error) return { code: error.name, message: error.message };
-  return { code: 'UnknownError', message: String(error) };
+/** Whether a ListShards error code says the caller may not list the stream (a PutRecords-only policy). */
+function isAccessDenied(code: string): boolean {
+  return code === 'AccessDeniedException' || code === 'AccessDenied';
 }
