@@ -1,4 +1,10 @@
-import { classifyError, type ErrorClass, KinesisKitError, type ShardMap } from '@kinesis-kit/core';
+import {
+  classifyError,
+  type ErrorClass,
+  KinesisKitError,
+  MAX_RECORD_SIZE_BYTES,
+  type ShardMap,
+} from '@kinesis-kit/core';
 import type { OutgoingRecord } from './outgoing-record.js';
 import type { PutRecordsOutcome } from './sender.js';
 
@@ -51,9 +57,10 @@ export function classifyPutRecordsResult(
 ): PutRecordsVerdicts {
   if (!outcome.ok) {
     const { code, message } = describeError(outcome.error);
-    const verdict: Verdict = { kind: 'failed', code, message, errorClass: classifyError(outcome.error) };
+    const errorClass = classifyError(outcome.error);
+    const verdict: Verdict = { kind: 'failed', code, message, errorClass };
     return {
-      verdicts: records.map(() => verdict),
+      verdicts: errorClass === 'client' ? blameOversized(records, verdict) : records.map(() => verdict),
       failedRecordCount: records.length,
       callError: { code, message },
       staleMap: undefined,
@@ -118,6 +125,25 @@ export function judgeLanding(
     if (!map.contains(shardId, record.hashKey)) return { kind: 'wrong-shard', shardId };
   }
   return { kind: 'put', shardId, sequenceNumber };
+}
+
+/**
+ * The verdicts on a call the service refused whole with a client error. If it carried records larger than
+ * the service's default record limit (allowed by a raised `maxUserRecordSize`, refused by a stream without
+ * the raised limit) beside records within it, only the large ones are to blame: they fail, and the others
+ * are sent again without them, rather than failing for another record's size.
+ */
+function blameOversized(records: readonly OutgoingRecord[], verdict: Verdict): Verdict[] {
+  let oversized = 0;
+  for (const out of records) if (out.size > MAX_RECORD_SIZE_BYTES) oversized++;
+  if (oversized === 0 || oversized === records.length || verdict.kind !== 'failed') return records.map(() => verdict);
+  const innocent: Verdict = {
+    kind: 'failed',
+    code: verdict.code,
+    message: `The call was refused for a record over ${MAX_RECORD_SIZE_BYTES} bytes sent with this one: ${verdict.message ?? ''}`,
+    errorClass: 'transient',
+  };
+  return records.map((out) => (out.size > MAX_RECORD_SIZE_BYTES ? verdict : innocent));
 }
 
 /** The code and message an error is reported with. */

@@ -667,3 +667,115 @@ describe('KinesisProducer: aggregates landing on a shard the map does not know',
     }
   });
 });
+
+describe('KinesisProducer: ListShards denied (a PutRecords-only IAM policy)', () => {
+  const denied = () =>
+    Object.assign(new Error('User is not authorized to perform: kinesis:ListShards'), {
+      name: 'AccessDeniedException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
+
+  it('sends each record on its own, unaggregated, and retries the map with one rate-limited backoff loop', async () => {
+    let allowed = false;
+    kinesisMock.on(ListShardsCommand).callsFake(() => {
+      if (!allowed) throw denied();
+      return { Shards: serverShards };
+    });
+    const p = producer({ random: () => 1 });
+    const keys = Array.from({ length: 50 }, (_, i) => `d${i}`);
+    const results = keys.map((k) => track(p.addUserRecord('s', k, 'x')));
+    await advance(100);
+    for (const k of keys.slice(0, 10)) results.push(track(p.addUserRecord('s', `${k}-again`, 'y')));
+    await advance(100);
+    expect(results.every((r) => r.value?.successful === true)).toBe(true);
+    // Plain records routed by Kinesis from their own keys, never an aggregate built without a map.
+    const entries = calls.flatMap((c) => c.Records ?? []);
+    expect(entries).toHaveLength(60);
+    for (const entry of entries) expect(entry.PartitionKey).not.toBe('a');
+    // One listing, then one retry per backoff, not one per record added.
+    expect(kinesisMock.commandCalls(ListShardsCommand)).toHaveLength(1);
+    // The policy is fixed: the next retry finds the map and records are aggregated again.
+    allowed = true;
+    for (let i = 0; i < 5; i++) await advance(1_000);
+    const listings = kinesisMock.commandCalls(ListShardsCommand).length;
+    expect(listings).toBeGreaterThanOrEqual(2);
+    expect(listings).toBeLessThanOrEqual(3);
+    calls = [];
+    const later = Array.from({ length: 40 }, (_, i) => track(p.addUserRecord('s', `l${i}`, 'z')));
+    await advance(100);
+    expect(later.every((r) => r.value?.successful === true)).toBe(true);
+    expect(calls.flatMap((c) => c.Records ?? []).every((e) => e.PartitionKey === 'a')).toBe(true);
+  });
+});
+
+describe('KinesisProducer: what one failed call counts', () => {
+  it('counts a whole-call failure once in ErrorsByCode and AllErrors, with no KinesisRecordsPut samples of 0', async () => {
+    let failed = false;
+    kinesisMock.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => {
+      calls.push(input);
+      if (!failed) {
+        failed = true;
+        throw Object.assign(new Error('Internal service failure.'), {
+          name: 'InternalFailure',
+          $fault: 'server',
+          $metadata: { httpStatusCode: 500 },
+        });
+      }
+      return {
+        Records: (input.Records ?? []).map((e) => ({
+          ShardId: shardOf(serverShards, BigInt(e.ExplicitHashKey ?? '0')),
+          SequenceNumber: String(++sequence),
+        })),
+        FailedRecordCount: 0,
+      };
+    });
+    const p = producer();
+    // Keys on four shards: one call of four Kinesis records.
+    const keys = Array.from({ length: 200 }, (_, i) => `c${i}`);
+    const byShard = new Map<string, string>();
+    for (const k of keys)
+      if (!byShard.has(shardOf(serverShards, hashKeyOf(k)))) byShard.set(shardOf(serverShards, hashKeyOf(k)), k);
+    const results = [...byShard.values()].map((k) => track(p.addUserRecord('s', k, 'x')));
+    await advance(100);
+    expect(calls[0]?.Records).toHaveLength(4);
+    await advance(1_000);
+    expect(results.every((r) => r.value?.successful === true)).toBe(true);
+    const global = (name: string) =>
+      p.getMetrics().metrics.filter((m) => m.name === name && m.granularity === 'global');
+    expect(global('ErrorsByCode').map((m) => [m.dimensions, m.sum])).toEqual([[{ ErrorCode: 'InternalFailure' }, 1]]);
+    expect(global('AllErrors').map((m) => m.sum)).toEqual([1]);
+    expect(global('KinesisRecordsPut').map((m) => [m.count, m.sum])).toEqual([[4, 4]]);
+  });
+});
+
+describe('KinesisProducer: a raised maxUserRecordSize on a stream without the raised limit', () => {
+  it('fails only the record over the limit, not the good records sent in the same call', async () => {
+    kinesisMock.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => {
+      calls.push(input);
+      if ((input.Records ?? []).some((e) => (e.Data?.length ?? 0) > 1024 * 1024)) {
+        throw Object.assign(new Error("Value at 'records.1.member.data' failed to satisfy constraint"), {
+          name: 'ValidationException',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+        });
+      }
+      return {
+        Records: (input.Records ?? []).map((e) => ({
+          ShardId: shardOf(serverShards, BigInt(e.ExplicitHashKey ?? '0')),
+          SequenceNumber: String(++sequence),
+        })),
+        FailedRecordCount: 0,
+      };
+    });
+    const p = producer({ maxUserRecordSize: 2 * 1024 * 1024 });
+    const big = track(p.addUserRecord('s', 'big', new Uint8Array(1536 * 1024)));
+    const small = ['s1', 's2', 's3'].map((k) => track(p.addUserRecord('s', k, 'x')));
+    p.flush();
+    await advance(100);
+    expect(calls[0]?.Records?.length).toBeGreaterThan(1);
+    for (let i = 0; i < 10; i++) await advance(500);
+    expect((big.error as UserRecordFailedError | undefined)?.code).toBe('ValidationException');
+    for (const r of small) expect(r.value?.successful).toBe(true);
+  });
+});

@@ -107,13 +107,17 @@ export class Settlement {
     }
   }
 
-  /** An attempt of `out` failed (`final`: and its records are failed next); an event for the metrics. */
+  /**
+   * An attempt of `out` failed (`final`: and its records are failed next); an event for the metrics.
+   * `callFailed`: because the whole call failed, an error the call's `producer.request` event counts once.
+   */
   attemptFailed(
     out: OutgoingRecord,
     errorCode: string,
     errorMessage: string | undefined,
     final: boolean,
     shardId: string | undefined,
+    callFailed = false,
   ): void {
     this.#events.emit('producer.record.failed', {
       streamName: this.#streamName,
@@ -123,6 +127,7 @@ export class Settlement {
       userRecords: out.records.length,
       attempt: true,
       final,
+      ...(callFailed ? { callFailed } : {}),
     });
   }
 

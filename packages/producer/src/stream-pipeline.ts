@@ -487,8 +487,8 @@ export class StreamPipeline {
   }
 
   /**
-   * An attempt of `out` failed with `code`. `perEntry`: the entry failed on its own (a whole failed call is
-   * reported once, by its `producer.request` event, not once per Kinesis record).
+   * An attempt of `out` failed with `code`. `perEntry`: the entry failed on its own, rather than with the
+   * whole call (whose error the metrics count once, by its `producer.request` event).
    */
   #onFailedRecord(
     out: OutgoingRecord,
@@ -501,7 +501,7 @@ export class StreamPipeline {
   ): void {
     const { options } = this.#context;
     const final = errorClass === 'client' || (errorClass === 'throttling' && options.failIfThrottled);
-    if (perEntry) this.#settlement.attemptFailed(out, code, message, final, out.predictedShardId);
+    this.#settlement.attemptFailed(out, code, message, final, out.predictedShardId, !perEntry);
     if (final) {
       this.#settlement.failAll(out, code, message, start, end);
       return;
