@@ -91,7 +91,11 @@ describe('chaos: the landing shard vanishes from the map', () => {
       if (victim === undefined) throw new Error('no open shard');
       const middle = victim.startingHashKey + (victim.endingHashKey - victim.startingHashKey + 1n) / 2n;
       await kinesis.send(
-        new SplitShardCommand({ StreamName: streamName, ShardToSplit: victim.shardId, NewStartingHashKey: `${middle}` }),
+        new SplitShardCommand({
+          StreamName: streamName,
+          ShardToSplit: victim.shardId,
+          NewStartingHashKey: `${middle}`,
+        }),
       );
       await waitForStreamActive(kinesis, { streamName });
       // Merge the children straight away: aggregates that land on them meanwhile land on shards the next
@@ -118,7 +122,8 @@ describe('chaos: the landing shard vanishes from the map', () => {
 
     const { records, dropped } = await readStream(kinesis, streamName);
     const read = new Map<string, string[]>();
-    for (const r of records) read.set(r.data, [...(read.get(r.data) ?? []), `${r.shardId}/${r.sequenceNumber}/${r.subSequenceNumber}`]);
+    for (const r of records)
+      read.set(r.data, [...(read.get(r.data) ?? []), `${r.shardId}/${r.sequenceNumber}/${r.subSequenceNumber}`]);
     console.info(
       `chaos landing: ${JSON.stringify({
         resolved: resolved.size,
