@@ -1,4 +1,4 @@
-import type { Clock } from '@kinesis-kit/core';
+import type { ProducerClock, ProducerTime } from './producer-time.js';
 
 /** How many records one clock reading may stamp before the clock is read again. */
 export const ARRIVALS_PER_READING = 64;
@@ -10,8 +10,8 @@ export const ARRIVALS_PER_READING = 64;
  * reads the clock again. A stamp is therefore at most a few dozen records old, never from an earlier run.
  */
 export class ArrivalClock {
-  readonly #clock: Clock;
-  #reading = 0;
+  readonly #clock: ProducerClock;
+  #reading = 0 as ProducerTime;
   /** Stamps the current reading may still give; 0 forces a read. */
   #left = 0;
   #renewalQueued = false;
@@ -21,11 +21,11 @@ export class ArrivalClock {
     this.#left = 0;
   };
 
-  constructor(clock: Clock) {
+  constructor(clock: ProducerClock) {
     this.#clock = clock;
   }
 
-  now(): number {
+  now(): ProducerTime {
     if (this.#left > 0) {
       this.#left--;
       return this.#reading;

@@ -3,6 +3,7 @@ import { formatShardId, MAX_HASH_KEY, ShardMap } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
 import { classifyPutRecordsResult, judgeLanding, type Verdict } from './classify-put-records-result.js';
 import type { OutgoingRecord } from './outgoing-record.js';
+import type { ProducerTime } from './producer-time.js';
 import type { PutRecordsOutcome } from './sender.js';
 import type { UserRecord } from './user-record.js';
 
@@ -38,17 +39,17 @@ function outgoing(shard: number | undefined, hashKeys: readonly bigint[]): Outgo
     userDataMinBytes: 0,
     userDataMaxBytes: 0,
     predictedShardId: shard === undefined ? undefined : formatShardId(shard),
-    deadline: 0,
-    expiresAt: 0,
+    deadline: 0 as ProducerTime,
+    expiresAt: 0 as ProducerTime,
   };
 }
 
 const landed = (shard: number): PutRecordsResultEntry => ({ ShardId: formatShardId(shard), SequenceNumber: '7' });
-const ok = (entries: PutRecordsResultEntry[], start = 100, end = 200): PutRecordsOutcome => ({
+const ok = (entries: PutRecordsResultEntry[]): PutRecordsOutcome => ({
   ok: true,
   output: { Records: entries, $metadata: {} },
-  start,
-  end,
+  start: 100 as ProducerTime,
+  end: 200 as ProducerTime,
 });
 
 describe('judgeLanding', () => {
@@ -69,7 +70,7 @@ describe('judgeLanding', () => {
     ['an unknown shard, map listed before the answer', outgoing(0, [LOW, LOW]), 9, map(150), 'needs-newer-map'],
     ['an unknown shard, map listed exactly at the answer', outgoing(0, [LOW, LOW]), 9, map(200), 'needs-newer-map'],
   ])('an aggregate landing %s', (_, out, shard, shardMap, kind) => {
-    expect(judgeLanding(out, formatShardId(shard), '7', 200, shardMap).kind).toBe(kind);
+    expect(judgeLanding(out, formatShardId(shard), '7', 200 as ProducerTime, shardMap).kind).toBe(kind);
   });
 });
 
@@ -95,7 +96,12 @@ describe('classifyPutRecordsResult', () => {
     ],
     [
       'the whole call failed (counted once, as the call)',
-      { ok: false, error: Object.assign(new Error('boom'), { name: 'InternalFailure' }), start: 0, end: 1 },
+      {
+        ok: false,
+        error: Object.assign(new Error('boom'), { name: 'InternalFailure' }),
+        start: 0 as ProducerTime,
+        end: 1 as ProducerTime,
+      },
       [outgoing(0, [LOW]), outgoing(1, [HIGH])],
       ['failed:server', 'failed:server'],
       2,

@@ -6,6 +6,7 @@ import {
   type ShardMap,
 } from '@kinesis-kit/core';
 import type { OutgoingRecord } from './outgoing-record.js';
+import type { ProducerTime } from './producer-time.js';
 import type { PutRecordsOutcome } from './sender.js';
 
 /** What became of one Kinesis record of a PutRecords call. */
@@ -110,7 +111,7 @@ export function judgeLanding(
   out: OutgoingRecord,
   shardId: string,
   sequenceNumber: string,
-  answeredAt: number,
+  answeredAt: ProducerTime,
   map: ShardMap | undefined,
 ): Verdict {
   if (!out.aggregated || out.predictedShardId === undefined || shardId === out.predictedShardId) {

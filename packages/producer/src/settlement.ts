@@ -3,6 +3,7 @@ import type { ProducerEventEmitter, Stats } from './events.js';
 import { StatsBuilder } from './events.js';
 import type { OutgoingRecord } from './outgoing-record.js';
 import type { Outstanding } from './outstanding.js';
+import type { ProducerTime } from './producer-time.js';
 import { rejectRecord, type UserRecord } from './user-record.js';
 import type { Attempt, UserRecordResult } from './user-record-result.js';
 
@@ -37,7 +38,7 @@ export class Settlement {
    * The Kinesis record `out` was written to `shardId` and that shard owns its user records: resolves every
    * user record of it not settled already.
    */
-  succeed(out: OutgoingRecord, shardId: string, sequenceNumber: string, start: number, end: number): void {
+  succeed(out: OutgoingRecord, shardId: string, sequenceNumber: string, start: ProducerTime, end: ProducerTime): void {
     const outstanding = this.#outstanding;
     const events = this.#events;
     const wantStats = events.hasListeners('producer.record.put');
@@ -132,7 +133,13 @@ export class Settlement {
   }
 
   /** Fails every user record of `out` for good. */
-  failAll(out: OutgoingRecord, code: string, message: string | undefined, start: number, end: number): void {
+  failAll(
+    out: OutgoingRecord,
+    code: string,
+    message: string | undefined,
+    start: ProducerTime,
+    end: ProducerTime,
+  ): void {
     for (const record of out.records) this.fail(record, out.predictedShardId, code, message, start, end);
   }
 
@@ -145,8 +152,8 @@ export class Settlement {
     shardId: string | undefined,
     code: string,
     message: string | undefined,
-    start: number,
-    end: number,
+    start: ProducerTime,
+    end: ProducerTime,
   ): void {
     if (record.settled) return;
     record.addFailedAttempt(start, end, code, message);

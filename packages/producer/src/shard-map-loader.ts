@@ -1,6 +1,5 @@
 import {
   backoffDelay,
-  type Clock,
   callWithTimeout,
   classifyError,
   type ErrorClass,
@@ -9,6 +8,7 @@ import {
 } from '@kinesis-kit/core';
 import { SHARD_MAP_MIN_RELOAD_INTERVAL, SHARD_MAP_RETRY_BACKOFF } from './defaults.js';
 import type { ProducerEventEmitter } from './events.js';
+import type { ProducerClock, ProducerTime } from './producer-time.js';
 import type { ProducerKinesisClient } from './sender.js';
 
 /** What a {@link ShardMapLoader} needs. */
@@ -16,7 +16,7 @@ export interface ShardMapLoaderOptions {
   readonly streamName: string;
   readonly client: ProducerKinesisClient;
   /** The producer's clock: maps are stamped with it (`loadedAt`), so compare them with its times only. */
-  readonly clock: Clock;
+  readonly clock: ProducerClock;
   /** A listing taking longer than this is abandoned, and retried like a failed one. */
   readonly requestTimeout: number;
   readonly events: ProducerEventEmitter;
@@ -68,7 +68,7 @@ export class ShardMapLoader {
    * Asks for a map listed after `evidenceAt` (the time the caller learnt the map it has is not enough).
    * Returns false when the current map is that new already; the caller uses it.
    */
-  request(evidenceAt: number, reason: string): boolean {
+  request(evidenceAt: ProducerTime, reason: string): boolean {
     if (this.#options.stopSignal.aborted) return true;
     const map = this.#map;
     if (!this.#loading && map !== undefined && evidenceAt < map.loadedAt) return false;

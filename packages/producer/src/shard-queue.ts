@@ -1,6 +1,7 @@
 import { type BackoffOptions, backoffDelay } from '@kinesis-kit/core';
 import { Aggregator, type AggregatorLimits } from './aggregator.js';
 import type { OutgoingRecord } from './outgoing-record.js';
+import { later, type ProducerTime } from './producer-time.js';
 import { RateLimiter } from './rate-limiter.js';
 
 /**
@@ -45,7 +46,7 @@ export class ShardQueue {
   #head = 0;
   #readyBytes = 0;
   #inFlight = false;
-  #pausedUntil = 0;
+  #pausedUntil = 0 as ProducerTime;
   /** Responses in a row that throttled this shard: the exponent of the throttling backoff. */
   #throttles = 0;
   /** Set while one response is handled, so one throttled call counts once however many entries it throttled. */
@@ -57,7 +58,7 @@ export class ShardQueue {
     shardId: string | undefined,
     limits: AggregatorLimits,
     rateLimit: number,
-    now: number,
+    now: ProducerTime,
     totals: ReadyTotals,
     backoff: ShardBackoff,
   ) {
@@ -83,7 +84,7 @@ export class ShardQueue {
   }
 
   /** No record of this shard is sent before this time (a backoff after failures). */
-  get pausedUntil(): number {
+  get pausedUntil(): ProducerTime {
     return this.#pausedUntil;
   }
 
@@ -160,20 +161,20 @@ export class ShardQueue {
    * landed beside them), so that wait grows with the record's own failures (`failures`, this one included):
    * scattered failures cost short pauses, and only a record that fails again and again waits long.
    */
-  retry(record: OutgoingRecord, throttled: boolean, failures: number, end: number): void {
+  retry(record: OutgoingRecord, throttled: boolean, failures: number, end: ProducerTime): void {
     if (throttled) {
       if (!this.#throttledInResponse) {
         this.#throttledInResponse = true;
-        this.#pauseUntil(end + backoffDelay(this.#throttles, this.#backoff.throttling, this.#backoff.random));
+        this.#pauseUntil(later(end, backoffDelay(this.#throttles, this.#backoff.throttling, this.#backoff.random)));
         this.#throttles++;
       }
     } else {
-      this.#pauseUntil(end + backoffDelay(failures - 1, this.#backoff.retry, this.#backoff.random));
+      this.#pauseUntil(later(end, backoffDelay(failures - 1, this.#backoff.retry, this.#backoff.random)));
     }
     this.#unshift(record);
   }
 
-  #pauseUntil(at: number): void {
+  #pauseUntil(at: ProducerTime): void {
     if (at > this.#pausedUntil) this.#pausedUntil = at;
   }
 
@@ -202,6 +203,6 @@ const EMPTY_SLOT: OutgoingRecord = Object.freeze({
   userDataMinBytes: 0,
   userDataMaxBytes: 0,
   predictedShardId: undefined,
-  deadline: 0,
-  expiresAt: 0,
+  deadline: 0 as ProducerTime,
+  expiresAt: 0 as ProducerTime,
 });

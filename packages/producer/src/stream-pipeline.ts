@@ -1,4 +1,4 @@
-import type { Clock, ErrorClass, ShardMap } from '@kinesis-kit/core';
+import type { ErrorClass, ShardMap } from '@kinesis-kit/core';
 import type { AggregatorLimits } from './aggregator.js';
 import { classifyPutRecordsResult, describeError, judgeLanding } from './classify-put-records-result.js';
 import { Collector } from './collector.js';
@@ -8,6 +8,7 @@ import type { ProducerEventEmitter } from './events.js';
 import type { ResolvedProducerOptions } from './options.js';
 import type { OutgoingRecord } from './outgoing-record.js';
 import type { Outstanding } from './outstanding.js';
+import { earliest, later, NEVER, type ProducerClock, type ProducerTime } from './producer-time.js';
 import type { ProducerKinesisClient, PutRecordsOutcome, Sender } from './sender.js';
 import { Settlement } from './settlement.js';
 import { ShardMapLoader } from './shard-map-loader.js';
@@ -23,7 +24,8 @@ const UNPREDICTED = '';
 /** What a {@link StreamPipeline} shares with the producer and the other pipelines. */
 export interface PipelineContext {
   readonly options: ResolvedProducerOptions;
-  readonly clock: Clock;
+  /** Producer time (see {@link ProducerTime}); the options' `clock` is wall time, for events and metrics. */
+  readonly clock: ProducerClock;
   readonly client: ProducerKinesisClient;
   readonly sender: Sender;
   readonly events: ProducerEventEmitter;
@@ -37,8 +39,8 @@ interface AwaitingMap {
   readonly record: OutgoingRecord;
   readonly shardId: string;
   readonly sequenceNumber: string;
-  readonly start: number;
-  readonly end: number;
+  readonly start: ProducerTime;
+  readonly end: ProducerTime;
 }
 
 /**
@@ -69,7 +71,7 @@ export class StreamPipeline {
   readonly #backoff: ShardBackoff;
   #received = 0;
   #inFlight = 0;
-  #timerAt = Number.POSITIVE_INFINITY;
+  #timerAt = NEVER;
   #timer: AbortController | undefined;
   #pumpScheduled = false;
   #stopped = false;
@@ -244,8 +246,8 @@ export class StreamPipeline {
   }
 
   /** Makes sure `#pump` runs no later than `at`. */
-  #wakeAt(at: number): void {
-    if (at >= this.#timerAt || this.#stopped || at === Number.POSITIVE_INFINITY) return;
+  #wakeAt(at: ProducerTime): void {
+    if (at >= this.#timerAt || this.#stopped || at === NEVER) return;
     this.#timer?.abort();
     const timer = new AbortController();
     this.#timer = timer;
@@ -255,7 +257,7 @@ export class StreamPipeline {
       () => {
         if (this.#timer !== timer) return;
         this.#timer = undefined;
-        this.#timerAt = Number.POSITIVE_INFINITY;
+        this.#timerAt = NEVER;
         this.#pump();
       },
       () => {},
@@ -267,10 +269,10 @@ export class StreamPipeline {
     if (this.#stopped) return;
     const { clock, options } = this.#context;
     const now = clock.now();
-    const sendBy = now + this.#slack;
-    let nextWake = Number.POSITIVE_INFINITY;
+    const sendBy = later(now, this.#slack);
+    let nextWake = NEVER;
 
-    if (this.#unrouted.length > 0) nextWake = Math.min(nextWake, this.#expireUnrouted(now));
+    if (this.#unrouted.length > 0) nextWake = earliest(nextWake, this.#expireUnrouted(now));
 
     const full = this.#ready.count >= options.collectionMaxCount || this.#ready.bytes >= options.collectionMaxSize;
     const collector = this.#collector;
@@ -281,7 +283,7 @@ export class StreamPipeline {
           const out = aggregator.seal();
           if (out !== undefined) queue.emit(out);
         } else {
-          nextWake = Math.min(nextWake, aggregator.deadline);
+          nextWake = earliest(nextWake, aggregator.deadline);
         }
       }
       if (queue.readyCount === 0 || queue.inFlight) continue;
@@ -289,11 +291,11 @@ export class StreamPipeline {
       const head = queue.peek();
       if (head === undefined) continue;
       if (queue.pausedUntil > now) {
-        nextWake = Math.min(nextWake, queue.pausedUntil, head.expiresAt);
+        nextWake = earliest(nextWake, earliest(queue.pausedUntil, head.expiresAt));
         continue;
       }
       if (!(head.deadline <= sendBy || full || queue.readyBytes >= SHARD_FLUSH_BYTES)) {
-        nextWake = Math.min(nextWake, head.deadline);
+        nextWake = earliest(nextWake, head.deadline);
         continue;
       }
       let took = 0;
@@ -310,7 +312,7 @@ export class StreamPipeline {
           this.#send(collector.take());
         }
         if (!queue.limiter.tryTake(out.size, now)) {
-          nextWake = Math.min(nextWake, queue.limiter.availableAt(out.size, now), out.expiresAt);
+          nextWake = earliest(nextWake, earliest(queue.limiter.availableAt(out.size, now), out.expiresAt));
           break;
         }
         queue.shift();
@@ -327,7 +329,7 @@ export class StreamPipeline {
     this.#wakeAt(nextWake);
   }
 
-  #expireReady(queue: ShardQueue, now: number): void {
+  #expireReady(queue: ShardQueue, now: ProducerTime): void {
     for (let head = queue.peek(); head !== undefined && head.expiresAt <= now; head = queue.peek()) {
       queue.shift();
       this.#expire(head, now);
@@ -335,7 +337,7 @@ export class StreamPipeline {
   }
 
   /** Fails the expired user records of `out`; routes the others again. */
-  #expire(out: OutgoingRecord, now: number): void {
+  #expire(out: OutgoingRecord, now: ProducerTime): void {
     const survivors: UserRecord[] = [];
     for (const record of out.records) {
       if (record.expiresAt <= now)
@@ -353,8 +355,8 @@ export class StreamPipeline {
   }
 
   /** Fails unrouted records past their TTL; returns when the next one expires. */
-  #expireUnrouted(now: number): number {
-    let next = Number.POSITIVE_INFINITY;
+  #expireUnrouted(now: ProducerTime): ProducerTime {
+    let next = NEVER;
     const kept: UserRecord[] = [];
     for (const record of this.#unrouted) {
       if (record.expiresAt <= now) {
@@ -475,7 +477,7 @@ export class StreamPipeline {
     return this.#shards.get(out.predictedShardId ?? UNPREDICTED);
   }
 
-  #onWrongShard(out: OutgoingRecord, shardId: string, start: number, end: number): void {
+  #onWrongShard(out: OutgoingRecord, shardId: string, start: ProducerTime, end: ProducerTime): void {
     const message = `The aggregate landed on ${shardId}, which does not own all its records; sending them again`;
     this.#settlement.attemptFailed(out, WRONG_SHARD, message, false, shardId);
     for (const record of out.records) {
@@ -495,8 +497,8 @@ export class StreamPipeline {
     code: string,
     message: string | undefined,
     errorClass: ErrorClass,
-    start: number,
-    end: number,
+    start: ProducerTime,
+    end: ProducerTime,
     perEntry: boolean,
   ): void {
     const { options } = this.#context;
@@ -520,7 +522,7 @@ export class StreamPipeline {
    * Asks for a shard map listed after `evidenceAt`; if the current one is that new already, uses it for
    * what waits on a map.
    */
-  #requestMap(evidenceAt: number, reason: string): void {
+  #requestMap(evidenceAt: ProducerTime, reason: string): void {
     if (!this.#loader.request(evidenceAt, reason)) {
       const map = this.#loader.map;
       if (map !== undefined) this.#applyMap(map);
