@@ -68,7 +68,7 @@ describe('judgeLanding', () => {
     ['a known shard missing one record (a split child)', outgoing(0, [LOW, HIGH]), 1, map(50), 'wrong-shard'],
     ['an unknown shard, map listed after the answer (KPL)', outgoing(0, [LOW, LOW]), 9, map(300), 'wrong-shard'],
     ['an unknown shard, map listed before the answer', outgoing(0, [LOW, LOW]), 9, map(150), 'needs-newer-map'],
-    ['an unknown shard, map listed exactly at the answer', outgoing(0, [LOW, LOW]), 9, map(200), 'needs-newer-map'],
+    ['an unknown shard, map listed from the answer on', outgoing(0, [LOW, LOW]), 9, map(200), 'wrong-shard'],
   ])('an aggregate landing %s', (_, out, shard, shardMap, kind) => {
     expect(judgeLanding(out, formatShardId(shard), '7', 200 as ProducerTime, shardMap).kind).toBe(kind);
   });

@@ -104,8 +104,9 @@ export function classifyPutRecordsResult(
 
 /**
  * Judges a Kinesis record written to `shardId` by a call answered at `answeredAt`, with `map` (see
- * {@link classifyPutRecordsResult}). A map listed after the answer knew every shard the call could have
- * written to, so with such a map the answer is never `needs-newer-map`.
+ * {@link classifyPutRecordsResult}). A map listed from `answeredAt` on knew every shard the call could have
+ * written to, so with such a map the answer is never `needs-newer-map`: a listing asked for with the answer
+ * as evidence always settles the question.
  */
 export function judgeLanding(
   out: OutgoingRecord,
@@ -118,7 +119,7 @@ export function judgeLanding(
     return { kind: 'put', shardId, sequenceNumber };
   }
   if (map === undefined || map.shard(shardId) === undefined) {
-    return map !== undefined && map.loadedAt > answeredAt
+    return map !== undefined && map.loadedAt >= answeredAt
       ? { kind: 'wrong-shard', shardId }
       : { kind: 'needs-newer-map', shardId, sequenceNumber };
   }

@@ -65,6 +65,19 @@ export class ShardMapLoader {
   }
 
   /**
+   * Asks for a map, any map: lists unless one exists or a listing is under way (after a failed listing, the
+   * retry the backoff loop makes when it ends). What records without a map call, however many they are.
+   */
+  need(reason: string): void {
+    if (this.#map !== undefined || this.#loading || this.#options.stopSignal.aborted) return;
+    if (this.#retrying) {
+      this.#wanted = true;
+      return;
+    }
+    void this.#load(reason);
+  }
+
+  /**
    * Asks for a map listed after `evidenceAt` (the time the caller learnt the map it has is not enough).
    * Returns false when the current map is that new already; the caller uses it.
    */

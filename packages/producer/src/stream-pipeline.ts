@@ -127,7 +127,7 @@ export class StreamPipeline {
     this.#received++;
     this.#settlement.accepted();
     if (this.#loader.map === undefined) {
-      this.#loader.request(this.#context.clock.now(), 'first record');
+      this.#loader.need('first record');
       this.#hold(record);
       return;
     }
@@ -169,11 +169,13 @@ export class StreamPipeline {
     const byKey = record.explicitHashKey === undefined;
     let queue = byKey ? this.#routes.get(record.partitionKey) : undefined;
     if (queue === undefined) {
-      const shard = this.#loader.map?.shardFor(record.hashKey);
+      const map = this.#loader.map;
+      const shard = map?.shardFor(record.hashKey);
       if (shard === undefined) {
         // No map, or a gap in a listing taken mid-reshard: wait for the next listing rather than guess a shard.
         this.#hold(record);
-        this.#requestMap(this.#context.clock.now(), 'hash key not covered by an open shard');
+        if (map === undefined) this.#loader.need('no shard map');
+        else this.#requestMap(this.#context.clock.now(), 'hash key not covered by an open shard');
         return;
       }
       queue = this.#shards.get(shard.shardId) ?? this.#addQueue(shard.shardId);
@@ -577,8 +579,11 @@ export class StreamPipeline {
       const verdict = judgeLanding(v.record, v.shardId, v.sequenceNumber, v.end, map);
       if (verdict.kind === 'put') this.#settlement.succeed(v.record, v.shardId, v.sequenceNumber, v.start, v.end);
       else if (verdict.kind === 'wrong-shard') this.#onWrongShard(v.record, v.shardId, v.start, v.end);
-      // A listing that started before the answer: the loader lists again, as asked when the answer came.
-      else this.#awaitingMap.push(v);
+      else {
+        // A listing that started before the answer: the loader lists again (asked when the answer came).
+        this.#awaitingMap.push(v);
+        this.#loader.request(v.end, 'a record landed on a shard the map does not know');
+      }
     }
     const waiting = this.#unrouted;
     this.#unrouted = [];
