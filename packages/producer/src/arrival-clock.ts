@@ -8,6 +8,10 @@ export const ARRIVALS_PER_READING = 64;
  * source): a sixth of everything else `addUserRecord` does. Records added in one synchronous run share a
  * reading, renewed every {@link ARRIVALS_PER_READING} records; the next run (after any `await` or callback)
  * reads the clock again. A stamp is therefore at most a few dozen records old, never from an earlier run.
+ *
+ * For speed: ~4 % of the pipeline bench on a machine with a fast clock source (bench/pipeline-ab.ts with one
+ * reading per record, 2026-12-04: 0.96 of the rate, median of 4 × 40 pairs, within twice the ±4 % noise);
+ * more where reading the clock is slow.
  */
 export class ArrivalClock {
   readonly #clock: ProducerClock;

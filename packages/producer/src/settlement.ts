@@ -50,10 +50,12 @@ export class Settlement {
     // Records settled already (expired or failed while this aggregate was in flight); rare.
     let skipped: number[] | undefined;
     // Records of one aggregate mostly arrived in the same millisecond: share their (frozen) first and only
-    // attempt instead of allocating it per record.
+    // attempt instead of allocating it per record. For speed: ~9 % of the pipeline bench (bench/pipeline-ab.ts
+    // allocating per record, 2026-12-04: 0.92 of the rate, median of 4 × 40 pairs, noise ±4 %).
     let sharedDelay = -1;
     let sharedAttempts: readonly Attempt[] = [];
     // Accounted for once per aggregate rather than per record: this loop is the hot half of the pipeline.
+    // (Not measured on its own: one call per aggregate instead of per record costs nothing in clarity.)
     let settledCount = 0;
     let settledBytes = 0;
     for (let i = 0; i < records.length; i++) {

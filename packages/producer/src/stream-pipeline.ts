@@ -166,6 +166,8 @@ export class StreamPipeline {
   #route(record: UserRecord): void {
     // Keys repeat (customer ids, device ids), so the queue a key routes to is remembered until the map
     // changes: a string lookup instead of a search over 128-bit hash keys and a second lookup by shard id.
+    // For speed: ~10 % of the pipeline bench (50,000 × 100 B, 1,000 keys; bench/pipeline-ab.ts with the cache
+    // off, 2026-12-04: 0.91 of the rate, median of 4 × 40 pairs, noise ±4 %).
     const byKey = record.explicitHashKey === undefined;
     let queue = byKey ? this.#routes.get(record.partitionKey) : undefined;
     if (queue === undefined) {
