@@ -2,6 +2,7 @@ import { deaggregate, hashKeyOf, isAggregatedRecord } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
 import { Aggregator } from './aggregator.js';
 import type { OutgoingRecord } from './outgoing-record.js';
+import type { ProducerTime } from './producer-time.js';
 import { UserRecord } from './user-record.js';
 
 function userRecord(partitionKey: string, bytes: number, deadline = 100): UserRecord {
@@ -12,9 +13,9 @@ function userRecord(partitionKey: string, bytes: number, deadline = 100): UserRe
     undefined,
     hashKeyOf(partitionKey),
     partitionKey.length + bytes,
-    0,
-    deadline,
-    30_000,
+    0 as ProducerTime,
+    deadline as ProducerTime,
+    30_000 as ProducerTime,
   );
 }
 
@@ -105,7 +106,7 @@ describe('Aggregator', () => {
   it('drains its records for re-routing and can be expedited by a flush', () => {
     const aggregator = new Aggregator(limits, 'x');
     aggregator.add(userRecord('a', 1, 500), () => {});
-    aggregator.expedite(10);
+    aggregator.expedite(10 as ProducerTime);
     expect(aggregator.deadline).toBe(10);
     expect(aggregator.drain().map((r) => r.partitionKey)).toEqual(['a']);
     expect(aggregator.count).toBe(0);

@@ -1,5 +1,6 @@
 import { AGGREGATED_RECORD_PARTITION_KEY, AggregatedRecordBuilder } from '@kinesis-kit/core';
 import type { OutgoingRecord } from './outgoing-record.js';
+import { NEVER, type ProducerTime } from './producer-time.js';
 import { NO_RECORD, type UserRecord } from './user-record.js';
 
 /** Limits of an {@link Aggregator}. */
@@ -26,8 +27,8 @@ export class Aggregator {
   // copied out once, at their exact number, instead of growing a new array record by record.
   readonly #records: UserRecord[] = [];
   #count = 0;
-  #deadline = Number.POSITIVE_INFINITY;
-  #expiresAt = Number.POSITIVE_INFINITY;
+  #deadline = NEVER;
+  #expiresAt = NEVER;
   #userDataBytes = 0;
   #userDataMinBytes = Number.POSITIVE_INFINITY;
   #userDataMaxBytes = 0;
@@ -48,12 +49,12 @@ export class Aggregator {
   }
 
   /** Earliest deadline in the open aggregate, `Infinity` when empty. */
-  get deadline(): number {
+  get deadline(): ProducerTime {
     return this.#deadline;
   }
 
   /** Earliest expiry in the open aggregate, `Infinity` when empty. */
-  get expiresAt(): number {
+  get expiresAt(): ProducerTime {
     return this.#expiresAt;
   }
 
@@ -124,15 +125,15 @@ export class Aggregator {
     // Let go of the records, keep the slots.
     this.#records.fill(NO_RECORD, 0, this.#count);
     this.#count = 0;
-    this.#deadline = Number.POSITIVE_INFINITY;
-    this.#expiresAt = Number.POSITIVE_INFINITY;
+    this.#deadline = NEVER;
+    this.#expiresAt = NEVER;
     this.#userDataBytes = 0;
     this.#userDataMinBytes = Number.POSITIVE_INFINITY;
     this.#userDataMaxBytes = 0;
   }
 
   /** Makes the open aggregate due at once (a flush). */
-  expedite(now: number): void {
+  expedite(now: ProducerTime): void {
     if (this.#count > 0 && this.#deadline > now) this.#deadline = now;
   }
 

@@ -1,12 +1,12 @@
-import type { Clock } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
 import { ARRIVALS_PER_READING, ArrivalClock } from './arrival-clock.js';
+import type { ProducerClock, ProducerTime } from './producer-time.js';
 
 /** A clock that moves 1 ms every time it is read, so each reading shows. */
-function ticking(): Clock & { readings: number } {
+function ticking(): ProducerClock & { readings: number } {
   const clock = {
     readings: 0,
-    now: () => ++clock.readings,
+    now: () => ++clock.readings as ProducerTime,
     sleep: () => Promise.resolve(),
   };
   return clock;

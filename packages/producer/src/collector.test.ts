@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Collector } from './collector.js';
 import type { OutgoingRecord } from './outgoing-record.js';
+import type { ProducerTime } from './producer-time.js';
 
 const record = (size: number): OutgoingRecord => ({
   records: [],
@@ -13,8 +14,8 @@ const record = (size: number): OutgoingRecord => ({
   userDataMinBytes: 0,
   userDataMaxBytes: 0,
   predictedShardId: undefined,
-  deadline: 0,
-  expiresAt: 0,
+  deadline: 0 as ProducerTime,
+  expiresAt: 0 as ProducerTime,
 });
 
 describe('Collector', () => {

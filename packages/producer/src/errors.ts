@@ -4,6 +4,13 @@ import type { UserRecordResult } from './user-record-result.js';
 /** Error code of a user record that was not put within `recordTtl` (the KPL's word for it). */
 export const EXPIRED = 'Expired';
 
+/**
+ * Error code of an attempt whose Kinesis record landed on a shard other than the one it was aggregated for,
+ * when that shard does not own all its user records or the shard map does not know it (the KPL's
+ * "Wrong Shard"): a KCL consumer would drop such an aggregate, so its records are sent again.
+ */
+export const WRONG_SHARD = 'WrongShard';
+
 /** Error code of a user record failed because the producer was destroyed before it could be put. */
 export const DESTROYED = 'Destroyed';
 

@@ -46,6 +46,11 @@ export interface ProducerEvents {
     readonly attempt: boolean;
     /** Whether the user records failed for good. */
     readonly final: boolean;
+    /**
+     * Set on an attempt that failed because the whole PutRecords call failed. The call's error is counted
+     * once, by its `producer.request` event (`errorCode`), as the KPL counts it once per request.
+     */
+    readonly callFailed?: boolean;
     /** Per attempt of each user record failing for good: time waited before the attempt, in ms (`final` only). */
     readonly bufferingTimeMs?: Stats;
     /** Per user record failing for good: attempts made (`final` only). */

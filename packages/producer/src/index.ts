@@ -24,7 +24,6 @@ export type {
   ResolvedProducerOptions,
 } from './options.js';
 export type { ProducerKinesisClient } from './sender.js';
-export { WRONG_SHARD } from './stream-pipeline.js';
 export type { UserRecordInput } from './user-record.js';
 export type { Attempt, UserRecordResult } from './user-record-result.js';
 export type { ProducerWritableOptions } from './writable.js';

@@ -641,3 +641,234 @@ describe('KinesisProducer: calls that never answer', () => {
     expect(records.every((r) => (r.error as UserRecordFailedError | undefined)?.code === 'Destroyed')).toBe(true);
   });
 });
+
+describe('KinesisProducer: aggregates landing on a shard the map does not know', () => {
+  const UNKNOWN = formatShardId(99);
+
+  /** Two keys the map routes to the same shard, so they share one aggregate. */
+  function twoKeysOfOneShard(shards: readonly Shard[]): [string, string] {
+    const keys = Array.from({ length: 200 }, (_, i) => `u${i}`);
+    const first = keys[0] ?? '';
+    const second = keys.find((k, i) => i > 0 && shardOf(shards, hashKeyOf(k)) === shardOf(shards, hashKeyOf(first)));
+    return [first, second ?? ''];
+  }
+
+  it('treats a landing shard no listing knows as a wrong-shard landing and expires the records at recordTtl', async () => {
+    const recordTtl = 3_000;
+    const requestTimeout = 1_000;
+    const p = producer({ recordTtl, requestTimeout });
+    serverShards = evenShards(2);
+    // The landing shard is never listed: closed again by the time the map is reloaded (UpdateShardCount).
+    answer = () => ({ ShardId: UNKNOWN, SequenceNumber: String(++sequence) });
+    const [a, b] = twoKeysOfOneShard(serverShards);
+    const records = [track(p.addUserRecord('s', a, 'x')), track(p.addUserRecord('s', b, 'y'))];
+    const flushed = track(p.flushSync());
+    for (let t = 0; t < recordTtl + requestTimeout + 1_000; t += 100) await advance(100);
+    expect(records.every((r) => r.done)).toBe(true);
+    expect(flushed.done).toBe(true);
+    for (const r of records) {
+      expect(r.error).toBeInstanceOf(RecordExpiredError);
+      const attempts = (r.error as RecordExpiredError).result.attempts;
+      expect(attempts[0]?.errorCode).toBe('WrongShard');
+      expect(attempts.at(-1)?.errorCode).toBe('Expired');
+    }
+    // About one rate-limited reload per wrong landing, not a listing every 200 ms for as long as records wait.
+    expect(kinesisMock.commandCalls(ListShardsCommand).length).toBeLessThanOrEqual(calls.length + 2);
+  });
+
+  it('settles an aggregate that landed on an unknown shard while the map was reloaded under its call', async () => {
+    const p = producer();
+    serverShards = evenShards(2);
+    const [a, b] = twoKeysOfOneShard(serverShards);
+    const other = Array.from({ length: 200 }, (_, i) => `o${i}`).find(
+      (k) => shardOf(serverShards, hashKeyOf(k)) !== shardOf(serverShards, hashKeyOf(a)),
+    );
+    // The first call hangs until released; meanwhile a second call's landing makes the producer reload its map.
+    let release: (() => void) | undefined;
+    kinesisMock.on(PutRecordsCommand).callsFake(async (input: PutRecordsCommandInput) => {
+      calls.push(input);
+      const call = calls.length;
+      if (call === 1) await new Promise<void>((resolve) => (release = resolve));
+      const records = (input.Records ?? []).map(
+        (): PutRecordsResultEntry =>
+          call === 1
+            ? { ShardId: UNKNOWN, SequenceNumber: String(++sequence) }
+            : call === 2
+              ? { ShardId: formatShardId(7), SequenceNumber: String(++sequence) }
+              : {
+                  ShardId: shardOf(serverShards, BigInt(input.Records?.[0]?.ExplicitHashKey ?? '0')),
+                  SequenceNumber: String(++sequence),
+                },
+      );
+      return { Records: records, FailedRecordCount: 0 };
+    });
+    const first = [track(p.addUserRecord('s', a, 'x')), track(p.addUserRecord('s', b, 'y'))];
+    await advance(100);
+    expect(calls).toHaveLength(1);
+    const second = track(p.addUserRecord('s', other ?? '', 'z'));
+    await advance(100);
+    await advance(300);
+    expect(second.done).toBe(true);
+    // The map was listed again while the first call was in flight.
+    expect(kinesisMock.commandCalls(ListShardsCommand).length).toBeGreaterThanOrEqual(2);
+    release?.();
+    for (let i = 0; i < 20; i++) await advance(100);
+    expect(first.every((r) => r.value?.successful === true)).toBe(true);
+    expect(first.map((r) => r.value?.attempts.map((x) => x.errorCode))).toEqual([
+      ['WrongShard', undefined],
+      ['WrongShard', undefined],
+    ]);
+  });
+
+  it('does not report such records as put when destroyed while the map is reloaded', async () => {
+    let listings = 0;
+    kinesisMock.on(ListShardsCommand).callsFake(() => {
+      listings++;
+      return listings === 1 ? { Shards: serverShards } : new Promise(() => {});
+    });
+    const p = producer({ requestTimeout: 60_000 });
+    serverShards = evenShards(2);
+    answer = () => ({ ShardId: UNKNOWN, SequenceNumber: String(++sequence) });
+    const [a, b] = twoKeysOfOneShard(serverShards);
+    const records = [track(p.addUserRecord('s', a, 'x')), track(p.addUserRecord('s', b, 'y'))];
+    await advance(100);
+    await advance(300);
+    expect(listings).toBe(2);
+    const destroyed = track(p.destroy({ timeoutMs: 100 }));
+    await advance(100);
+    await settle();
+    expect(destroyed.done).toBe(true);
+    for (const r of records) expect((r.error as UserRecordFailedError | undefined)?.code).toBe('Destroyed');
+  });
+
+  it('does not report such records as put when the reload fails with a client error', async () => {
+    let listings = 0;
+    kinesisMock.on(ListShardsCommand).callsFake(() => {
+      listings++;
+      if (listings === 1) return { Shards: serverShards };
+      throw new ResourceNotFoundException({ message: 'Stream s not found', $metadata: {} });
+    });
+    const p = producer();
+    serverShards = evenShards(2);
+    answer = () => ({ ShardId: UNKNOWN, SequenceNumber: String(++sequence) });
+    const [a, b] = twoKeysOfOneShard(serverShards);
+    const records = [track(p.addUserRecord('s', a, 'x')), track(p.addUserRecord('s', b, 'y'))];
+    for (let i = 0; i < 10; i++) await advance(100);
+    for (const r of records) {
+      expect(r.done).toBe(true);
+      expect(r.value?.successful).not.toBe(true);
+    }
+  });
+});
+
+describe('KinesisProducer: ListShards denied (a PutRecords-only IAM policy)', () => {
+  const denied = () =>
+    Object.assign(new Error('User is not authorized to perform: kinesis:ListShards'), {
+      name: 'AccessDeniedException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
+
+  it('sends each record on its own, unaggregated, and retries the map with one rate-limited backoff loop', async () => {
+    let allowed = false;
+    kinesisMock.on(ListShardsCommand).callsFake(() => {
+      if (!allowed) throw denied();
+      return { Shards: serverShards };
+    });
+    const p = producer({ random: () => 1 });
+    const keys = Array.from({ length: 50 }, (_, i) => `d${i}`);
+    const results = keys.map((k) => track(p.addUserRecord('s', k, 'x')));
+    await advance(100);
+    for (const k of keys.slice(0, 10)) results.push(track(p.addUserRecord('s', `${k}-again`, 'y')));
+    await advance(100);
+    expect(results.every((r) => r.value?.successful === true)).toBe(true);
+    // Plain records routed by Kinesis from their own keys, never an aggregate built without a map.
+    const entries = calls.flatMap((c) => c.Records ?? []);
+    expect(entries).toHaveLength(60);
+    for (const entry of entries) expect(entry.PartitionKey).not.toBe('a');
+    // One listing, then one retry per backoff, not one per record added.
+    expect(kinesisMock.commandCalls(ListShardsCommand)).toHaveLength(1);
+    // The policy is fixed: the next retry finds the map and records are aggregated again.
+    allowed = true;
+    for (let i = 0; i < 5; i++) await advance(1_000);
+    const listings = kinesisMock.commandCalls(ListShardsCommand).length;
+    expect(listings).toBeGreaterThanOrEqual(2);
+    expect(listings).toBeLessThanOrEqual(3);
+    calls = [];
+    const later = Array.from({ length: 40 }, (_, i) => track(p.addUserRecord('s', `l${i}`, 'z')));
+    await advance(100);
+    expect(later.every((r) => r.value?.successful === true)).toBe(true);
+    expect(calls.flatMap((c) => c.Records ?? []).every((e) => e.PartitionKey === 'a')).toBe(true);
+  });
+});
+
+describe('KinesisProducer: what one failed call counts', () => {
+  it('counts a whole-call failure once in ErrorsByCode and AllErrors, with no KinesisRecordsPut samples of 0', async () => {
+    let failed = false;
+    kinesisMock.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => {
+      calls.push(input);
+      if (!failed) {
+        failed = true;
+        throw Object.assign(new Error('Internal service failure.'), {
+          name: 'InternalFailure',
+          $fault: 'server',
+          $metadata: { httpStatusCode: 500 },
+        });
+      }
+      return {
+        Records: (input.Records ?? []).map((e) => ({
+          ShardId: shardOf(serverShards, BigInt(e.ExplicitHashKey ?? '0')),
+          SequenceNumber: String(++sequence),
+        })),
+        FailedRecordCount: 0,
+      };
+    });
+    const p = producer();
+    // Keys on four shards: one call of four Kinesis records.
+    const keys = Array.from({ length: 200 }, (_, i) => `c${i}`);
+    const byShard = new Map<string, string>();
+    for (const k of keys)
+      if (!byShard.has(shardOf(serverShards, hashKeyOf(k)))) byShard.set(shardOf(serverShards, hashKeyOf(k)), k);
+    const results = [...byShard.values()].map((k) => track(p.addUserRecord('s', k, 'x')));
+    await advance(100);
+    expect(calls[0]?.Records).toHaveLength(4);
+    await advance(1_000);
+    expect(results.every((r) => r.value?.successful === true)).toBe(true);
+    const global = (name: string) =>
+      p.getMetrics().metrics.filter((m) => m.name === name && m.granularity === 'global');
+    expect(global('ErrorsByCode').map((m) => [m.dimensions, m.sum])).toEqual([[{ ErrorCode: 'InternalFailure' }, 1]]);
+    expect(global('AllErrors').map((m) => m.sum)).toEqual([1]);
+    expect(global('KinesisRecordsPut').map((m) => [m.count, m.sum])).toEqual([[4, 4]]);
+  });
+});
+
+describe('KinesisProducer: a raised maxUserRecordSize on a stream without the raised limit', () => {
+  it('fails only the record over the limit, not the good records sent in the same call', async () => {
+    kinesisMock.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => {
+      calls.push(input);
+      if ((input.Records ?? []).some((e) => (e.Data?.length ?? 0) > 1024 * 1024)) {
+        throw Object.assign(new Error("Value at 'records.1.member.data' failed to satisfy constraint"), {
+          name: 'ValidationException',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+        });
+      }
+      return {
+        Records: (input.Records ?? []).map((e) => ({
+          ShardId: shardOf(serverShards, BigInt(e.ExplicitHashKey ?? '0')),
+          SequenceNumber: String(++sequence),
+        })),
+        FailedRecordCount: 0,
+      };
+    });
+    const p = producer({ maxUserRecordSize: 2 * 1024 * 1024 });
+    const big = track(p.addUserRecord('s', 'big', new Uint8Array(1536 * 1024)));
+    const small = ['s1', 's2', 's3'].map((k) => track(p.addUserRecord('s', k, 'x')));
+    p.flush();
+    await advance(100);
+    expect(calls[0]?.Records?.length).toBeGreaterThan(1);
+    for (let i = 0; i < 10; i++) await advance(500);
+    expect((big.error as UserRecordFailedError | undefined)?.code).toBe('ValidationException');
+    for (const r of small) expect(r.value?.successful).toBe(true);
+  });
+});

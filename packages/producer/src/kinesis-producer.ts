@@ -5,7 +5,6 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   AbortError,
-  type Clock,
   HashKeyCache,
   KinesisKitError,
   ShutdownError,
@@ -21,6 +20,7 @@ import { CloudWatchPublisher } from './metrics/cloudwatch-publisher.js';
 import { MetricsRecorder, type ProducerMetricsSnapshot } from './metrics/metrics-recorder.js';
 import { type ProducerOptions, type ResolvedProducerOptions, resolveProducerOptions } from './options.js';
 import { Outstanding } from './outstanding.js';
+import { type ProducerClock, producerClock, wallNow } from './producer-time.js';
 import { type ProducerKinesisClient, Sender } from './sender.js';
 import { type PipelineContext, StreamPipeline } from './stream-pipeline.js';
 import {
@@ -80,8 +80,8 @@ export class KinesisProducer {
   readonly #stop = new AbortController();
   readonly #context: PipelineContext;
   readonly #recordSettings: UserRecordSettings;
-  /** Producer time: ms since construction (see {@link relativeClock}). */
-  readonly #time: Clock;
+  /** Producer time: ms since construction (see {@link producerClock}). */
+  readonly #time: ProducerClock;
   /** {@link #time} for stamping arriving records (see {@link ArrivalClock}). */
   readonly #arrivals: ArrivalClock;
   readonly #recorder: MetricsRecorder;
@@ -113,7 +113,7 @@ export class KinesisProducer {
     } else {
       this.#client = resolved.kinesisClient;
     }
-    this.#time = relativeClock(resolved.clock);
+    this.#time = producerClock(resolved.clock);
     this.#arrivals = new ArrivalClock(this.#time);
     this.#sender = new Sender(this.#client, this.#time, resolved.maxConnections, resolved.requestTimeout);
     this.#outstanding = new Outstanding(resolved.maxOutstandingRecords, resolved.maxOutstandingBytes);
@@ -126,7 +126,7 @@ export class KinesisProducer {
       outstanding: this.#outstanding,
       stopSignal: this.#stop.signal,
     };
-    this.#recorder = new MetricsRecorder(this.events, resolved.clock.now());
+    this.#recorder = new MetricsRecorder(this.events, wallNow(resolved.clock));
     this.#recordSettings = {
       hashKeys: this.#hashKeys,
       maxUserRecordSize: resolved.maxUserRecordSize,
@@ -142,7 +142,7 @@ export class KinesisProducer {
    */
   getMetrics(): ProducerMetricsSnapshot {
     this.#countReceived();
-    return this.#recorder.snapshot(this.#options.clock.now());
+    return this.#recorder.snapshot(wallNow(this.#options.clock));
   }
 
   /** Starts uploading metrics with the first record, so a producer that never sends keeps no timer. */
@@ -449,14 +449,4 @@ export class KinesisProducer {
 interface StreamEntry {
   readonly pipeline: StreamPipeline;
   received: number;
-}
-
-/**
- * The clock the pipeline runs on: milliseconds since the producer was created. Epoch milliseconds do not fit
- * V8's small integers, so every timestamp stored on a record would be a separate heap number; these do for
- * 24 days, which keeps the per-record hot path free of those allocations.
- */
-function relativeClock(clock: Clock): Clock {
-  const epoch = clock.now();
-  return { now: () => clock.now() - epoch, sleep: (ms, signal) => clock.sleep(ms, signal) };
 }

@@ -12,6 +12,7 @@ import { formatShardId, MAX_HASH_KEY, ManualClock } from '@kinesis-kit/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KinesisProducer } from './kinesis-producer.js';
 import { Outstanding } from './outstanding.js';
+import type { ProducerTime } from './producer-time.js';
 import type { ProducerKinesisClient } from './sender.js';
 import { UserRecord } from './user-record.js';
 
@@ -72,6 +73,8 @@ class ThrottlingKinesis implements ProducerKinesisClient {
 
 const PUT = { successful: true, shardId: 'shardId-0', sequenceNumber: '1', subSequenceNumber: 0, attempts: [] };
 
+const ZERO = 0 as ProducerTime;
+
 /**
  * Adds `count` records and settles each one; returns WeakRefs to their data. A plain function, so no local
  * of it outlives the call (an async test's frame would keep its last record alive).
@@ -81,7 +84,8 @@ function addAndSettle(outstanding: Outstanding, count: number): WeakRef<Uint8Arr
   for (let i = 0; i < count; i++) {
     const data = new Uint8Array(1024);
     refs.push(new WeakRef(data));
-    const record = new UserRecord('k', data, undefined, 0n, 1025, i, i, i);
+    const t = i as ProducerTime;
+    const record = new UserRecord('k', data, undefined, 0n, 1025, t, t, t);
     outstanding.add(record);
     record.settle(PUT);
     outstanding.released(1, 1025);
@@ -92,7 +96,7 @@ function addAndSettle(outstanding: Outstanding, count: number): WeakRef<Uint8Arr
 describe('Outstanding: a settled record is unreachable at once, whatever the settle order', () => {
   it('lets go of the records settled behind an unsettled older one', async () => {
     const outstanding = new Outstanding(100_000, 1 << 30);
-    const stuck = new UserRecord('k', new Uint8Array(1024), undefined, 0n, 1025, 0, 0, 0);
+    const stuck = new UserRecord('k', new Uint8Array(1024), undefined, 0n, 1025, ZERO, ZERO, ZERO);
     outstanding.add(stuck);
     const refs = addAndSettle(outstanding, 5000);
     await collect();

@@ -1,3 +1,4 @@
+import type { ProducerTime } from './producer-time.js';
 import type { UserRecord } from './user-record.js';
 
 /**
@@ -25,7 +26,7 @@ export interface OutgoingRecord {
   /** The shard it was aggregated for; `undefined` when it was built without a shard map. */
   readonly predictedShardId: string | undefined;
   /** Earliest deadline of its user records. */
-  deadline: number;
+  deadline: ProducerTime;
   /** Earliest expiry of its user records. */
-  readonly expiresAt: number;
+  readonly expiresAt: ProducerTime;
 }

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { Outstanding } from './outstanding.js';
+import type { ProducerTime } from './producer-time.js';
 import { UserRecord } from './user-record.js';
 
-const record = (arrivedAt: number) =>
-  new UserRecord('k', new Uint8Array(9), undefined, 0n, 10, arrivedAt, arrivedAt, arrivedAt);
+const record = (arrivedAt: number) => {
+  const t = arrivedAt as ProducerTime;
+  return new UserRecord('k', new Uint8Array(9), undefined, 0n, 10, t, t, t);
+};
 
 const PUT = { successful: true, shardId: 'shardId-0', sequenceNumber: '1', subSequenceNumber: 0, attempts: [] };
 

@@ -1,4 +1,5 @@
 import { AbortError } from '@kinesis-kit/core';
+import type { ProducerTime } from './producer-time.js';
 import { UserRecord } from './user-record.js';
 
 interface CapacityWaiter {
@@ -12,6 +13,9 @@ interface SettledWaiter {
   readonly upTo: number;
   readonly resolve: () => void;
 }
+
+/** The end marker's times, never read. */
+const START = 0 as ProducerTime;
 
 /**
  * Every user record accepted and not yet settled: how many, how many bytes, which is oldest, and the
@@ -38,7 +42,7 @@ export class Outstanding {
   constructor(maxRecords: number, maxBytes: number) {
     this.maxRecords = maxRecords;
     this.maxBytes = maxBytes;
-    const end = new UserRecord('', new Uint8Array(0), undefined, 0n, 0, 0, 0, 0);
+    const end = new UserRecord('', new Uint8Array(0), undefined, 0n, 0, START, START, START);
     end.older = end;
     end.newer = end;
     this.#end = end;

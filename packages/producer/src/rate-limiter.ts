@@ -1,4 +1,5 @@
 import { SHARD_WRITE_BYTES_PER_SECOND, SHARD_WRITE_RECORDS_PER_SECOND } from '@kinesis-kit/core';
+import { later, type ProducerTime } from './producer-time.js';
 
 /**
  * A shard's write allowance as two token buckets, Kinesis records and bytes, both refilled continuously
@@ -15,10 +16,10 @@ export class RateLimiter {
   readonly #byteCapacity: number;
   #records: number;
   #bytes: number;
-  #updatedAt: number;
+  #updatedAt: ProducerTime;
 
   /** @param rateLimit - percent of the shard limits; @param now - the clock's time, the buckets start full. */
-  constructor(rateLimit: number, now: number) {
+  constructor(rateLimit: number, now: ProducerTime) {
     const scale = rateLimit / 100;
     this.#recordCapacity = Math.max(1, SHARD_WRITE_RECORDS_PER_SECOND * scale);
     this.#byteCapacity = SHARD_WRITE_BYTES_PER_SECOND * scale;
@@ -30,7 +31,7 @@ export class RateLimiter {
   }
 
   /** Takes one record of `bytes` if the shard allows it now; returns whether it did. */
-  tryTake(bytes: number, now: number): boolean {
+  tryTake(bytes: number, now: ProducerTime): boolean {
     this.#refill(now);
     if (this.#records < 1 || this.#bytes < Math.min(bytes, this.#byteCapacity)) return false;
     this.#records -= 1;
@@ -45,15 +46,15 @@ export class RateLimiter {
   }
 
   /** The earliest time a record of `bytes` can be taken (`now` if it can be now). */
-  availableAt(bytes: number, now: number): number {
+  availableAt(bytes: number, now: ProducerTime): ProducerTime {
     this.#refill(now);
     const recordWait = this.#records >= 1 ? 0 : (1 - this.#records) / this.#recordsPerMs;
     const needed = Math.min(bytes, this.#byteCapacity);
     const byteWait = this.#bytes >= needed ? 0 : (needed - this.#bytes) / this.#bytesPerMs;
-    return now + Math.ceil(Math.max(recordWait, byteWait));
+    return later(now, Math.ceil(Math.max(recordWait, byteWait)));
   }
 
-  #refill(now: number): void {
+  #refill(now: ProducerTime): void {
     const elapsed = now - this.#updatedAt;
     if (elapsed <= 0) return;
     this.#updatedAt = now;

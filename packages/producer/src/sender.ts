@@ -5,9 +5,10 @@ import {
   type PutRecordsCommandOutput,
   type PutRecordsRequestEntry,
 } from '@aws-sdk/client-kinesis';
-import { type Clock, callWithTimeout, TimeoutError } from '@kinesis-kit/core';
+import { callWithTimeout, TimeoutError } from '@kinesis-kit/core';
 import PQueue from 'p-queue';
 import type { OutgoingRecord } from './outgoing-record.js';
+import type { ProducerClock, ProducerTime } from './producer-time.js';
 
 /**
  * The two Kinesis calls the producer makes. A `KinesisClient` satisfies it; so does a small fake, which is
@@ -20,8 +21,13 @@ export interface ProducerKinesisClient {
 
 /** How one PutRecords call ended; never a rejection, so the caller handles both outcomes in one place. */
 export type PutRecordsOutcome =
-  | { readonly ok: true; readonly output: PutRecordsCommandOutput; readonly start: number; readonly end: number }
-  | { readonly ok: false; readonly error: unknown; readonly start: number; readonly end: number };
+  | {
+      readonly ok: true;
+      readonly output: PutRecordsCommandOutput;
+      readonly start: ProducerTime;
+      readonly end: ProducerTime;
+    }
+  | { readonly ok: false; readonly error: unknown; readonly start: ProducerTime; readonly end: ProducerTime };
 
 /**
  * Sends PutRecords calls with at most `maxConnections` in flight (p-queue) and a `requestTimeout` per call,
@@ -30,12 +36,12 @@ export type PutRecordsOutcome =
  */
 export class Sender {
   readonly #client: ProducerKinesisClient;
-  readonly #clock: Clock;
+  readonly #clock: ProducerClock;
   readonly #requestTimeout: number;
   readonly #queue: PQueue;
   readonly #stop = new AbortController();
 
-  constructor(client: ProducerKinesisClient, clock: Clock, maxConnections: number, requestTimeout: number) {
+  constructor(client: ProducerKinesisClient, clock: ProducerClock, maxConnections: number, requestTimeout: number) {
     this.#client = client;
     this.#clock = clock;
     this.#requestTimeout = requestTimeout;

@@ -1,5 +1,6 @@
 import { HashKeyCache, hashKeyOf, ValidationError } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
+import type { ProducerTime } from './producer-time.js';
 import { createUserRecord, promiseFor, rejectRecord, type UserRecordInput } from './user-record.js';
 
 const cache = new HashKeyCache(16);
@@ -17,7 +18,7 @@ const validate = (input: UserRecordInput, max = 1024 * 1024, copyData = true) =>
       recordTtl: 30_000,
       copyData,
     },
-    0,
+    0 as ProducerTime,
   );
 
 describe('createUserRecord', () => {
@@ -108,8 +109,13 @@ describe('createUserRecord', () => {
     const record = validate({ streamName: 's', partitionKey: 'k', data: 'x' });
     expect(record.failedAttempts).toBeUndefined();
     expect(record.lastAttemptEnd).toBe(0);
-    record.addFailedAttempt(40, 50, 'ProvisionedThroughputExceededException', 'slow down');
-    record.addFailedAttempt(150, 170, 'InternalFailure', undefined);
+    record.addFailedAttempt(
+      40 as ProducerTime,
+      50 as ProducerTime,
+      'ProvisionedThroughputExceededException',
+      'slow down',
+    );
+    record.addFailedAttempt(150 as ProducerTime, 170 as ProducerTime, 'InternalFailure', undefined);
     expect(record.failedAttempts).toEqual([
       {
         delayMs: 40,

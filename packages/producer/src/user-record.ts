@@ -1,4 +1,5 @@
 import { type HashKeyCache, MAX_PARTITION_KEY_LENGTH, parseExplicitHashKey, ValidationError } from '@kinesis-kit/core';
+import { earliest, later, type ProducerTime } from './producer-time.js';
 import type { Attempt, UserRecordResult } from './user-record-result.js';
 
 /** The object form of `addUserRecord`'s arguments. */
@@ -21,7 +22,7 @@ const STREAM_NAME = /^[a-zA-Z0-9_.-]+$/;
 interface RetryHistory {
   readonly attempts: Attempt[];
   /** When the last attempt ended (the start of the delay of the next one). */
-  lastAttemptEnd: number;
+  lastAttemptEnd: ProducerTime;
 }
 
 /**
@@ -41,10 +42,10 @@ export class UserRecord {
   readonly hashKey: bigint;
   /** Partition key (UTF-8) and data bytes: what the record counts against sizes and memory bounds. */
   readonly size: number;
-  readonly arrivedAt: number;
+  readonly arrivedAt: ProducerTime;
   /** Time by which the record should be on its way. Lowered by `flush()`. */
-  deadline: number;
-  readonly expiresAt: number;
+  deadline: ProducerTime;
+  readonly expiresAt: ProducerTime;
   /**
    * Settles the caller's promise; set by {@link promiseFor}, and replaced by a no-op once used (see
    * {@link settle}). Failures settle it too, with a rejected promise (see {@link rejectRecord}), so the
@@ -69,9 +70,9 @@ export class UserRecord {
     explicitHashKey: bigint | undefined,
     hashKey: bigint,
     size: number,
-    arrivedAt: number,
-    deadline: number,
-    expiresAt: number,
+    arrivedAt: ProducerTime,
+    deadline: ProducerTime,
+    expiresAt: ProducerTime,
   ) {
     this.partitionKey = partitionKey;
     this.data = data;
@@ -99,7 +100,7 @@ export class UserRecord {
   }
 
   /** When the last attempt ended (the start of the delay of the next one): arrival until one fails. */
-  get lastAttemptEnd(): number {
+  get lastAttemptEnd(): ProducerTime {
     return this.history === undefined ? this.arrivedAt : this.history.lastAttemptEnd;
   }
 
@@ -123,7 +124,7 @@ export class UserRecord {
   }
 
   /** Records a failed attempt that started at `start` and ended at `end`. */
-  addFailedAttempt(start: number, end: number, errorCode: string, errorMessage: string | undefined): void {
+  addFailedAttempt(start: ProducerTime, end: ProducerTime, errorCode: string, errorMessage: string | undefined): void {
     const delayMs = start - this.lastAttemptEnd;
     const attempt: Attempt =
       errorMessage === undefined
@@ -138,7 +139,16 @@ export class UserRecord {
 }
 
 /** What emptied slots of the producer's record arrays hold, so they keep nothing of the user's alive. */
-export const NO_RECORD = new UserRecord('', new Uint8Array(0), undefined, 0n, 0, 0, 0, 0);
+export const NO_RECORD = new UserRecord(
+  '',
+  new Uint8Array(0),
+  undefined,
+  0n,
+  0,
+  0 as ProducerTime,
+  0 as ProducerTime,
+  0 as ProducerTime,
+);
 
 /** What {@link createUserRecord} needs besides the record itself. */
 export interface UserRecordSettings {
@@ -164,7 +174,7 @@ export function createUserRecord(
   raw: unknown,
   explicitHashKey: unknown,
   settings: UserRecordSettings,
-  now: number,
+  now: ProducerTime,
 ): UserRecord {
   // A stream that already has a pipeline passed this check before.
   if (!knownStream) assertStreamName(streamName);
@@ -209,8 +219,8 @@ export function createUserRecord(
       throw error;
     }
   }
-  const expiresAt = now + settings.recordTtl;
-  const deadline = Math.min(now + settings.recordMaxBufferedTime, expiresAt);
+  const expiresAt = later(now, settings.recordTtl);
+  const deadline = earliest(later(now, settings.recordMaxBufferedTime), expiresAt);
   return new UserRecord(partitionKey, data, ehk, ehk ?? keyInfo.hashKey, size, now, deadline, expiresAt);
 }
 

@@ -7,7 +7,8 @@ export type InjectedErrorCode =
   | 'LimitExceededException'
   | 'ExpiredIteratorException'
   | 'ThrottlingException'
-  | 'InternalFailure';
+  | 'InternalFailure'
+  | 'AccessDeniedException';
 
 /** The list of {@link InjectedErrorCode}s, for validation and docs. */
 export const INJECTED_ERROR_CODES: readonly InjectedErrorCode[] = [
@@ -16,6 +17,7 @@ export const INJECTED_ERROR_CODES: readonly InjectedErrorCode[] = [
   'ExpiredIteratorException',
   'ThrottlingException',
   'InternalFailure',
+  'AccessDeniedException',
 ];
 
 /** An HTTP answer: status, headers and body. */
@@ -53,6 +55,8 @@ function wireType(service: AwsService, code: InjectedErrorCode): string {
       return `${DYNAMODB_PREFIX}InternalServerError`;
     case 'ThrottlingException':
       return 'com.amazon.coral.availability#ThrottlingException';
+    case 'AccessDeniedException':
+      return 'com.amazon.coral.service#AccessDeniedException';
     default:
       return `${DYNAMODB_PREFIX}${code}`;
   }
@@ -73,6 +77,9 @@ export function errorMessage(service: AwsService, code: InjectedErrorCode, shard
       return 'Rate of requests exceeds the allowed throughput.';
     case 'InternalFailure':
       return service === 'kinesis' ? 'Internal service failure.' : 'Internal server error';
+    case 'AccessDeniedException':
+      // An IAM policy without the operation (a PutRecords-only producer policy lacks kinesis:ListShards).
+      return 'User: arn:aws:iam::000000000000:user/local is not authorized to perform this action on this resource because no identity-based policy allows it';
   }
 }
 

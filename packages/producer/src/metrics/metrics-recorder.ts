@@ -108,6 +108,8 @@ export class MetricsRecorder {
       case 'producer.record.failed': {
         const p = event.payload;
         if (p.attempt) {
+          // A failed call's error is counted once, by its `producer.request` event (KPL: once per request).
+          if (p.callFailed === true) return;
           this.#put('KinesisRecordsPut', ZERO, p.streamName, p.shardId);
           this.#put('ErrorsByCode', ONE, p.streamName, p.shardId, p.errorCode);
           this.#put('AllErrors', ONE, p.streamName, p.shardId);
