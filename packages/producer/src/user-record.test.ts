@@ -30,16 +30,23 @@ describe('createUserRecord', () => {
     expect(record.explicitHashKey).toBeUndefined();
   });
 
-  it("copies the caller's bytes at the call unless copyData is off, and the copy shares no memory", () => {
+  it("marks the caller's bytes borrowed unless copyData is off, and ownData copies them into memory of its own", () => {
     const bytes = Buffer.from('before');
     const copied = validate({ streamName: 's', partitionKey: 'k', data: bytes });
     const borrowed = validate({ streamName: 's', partitionKey: 'k', data: bytes }, 1024 * 1024, false);
+    // The pipeline copies a borrowed record into its aggregate or, failing that, calls ownData before
+    // addUserRecord returns.
+    expect(copied.borrowed).toBe(true);
+    expect(borrowed.borrowed).toBe(false);
+    copied.ownData();
+    expect(copied.borrowed).toBe(false);
     bytes.write('AFTER!');
     expect(Buffer.from(copied.data).toString()).toBe('before');
     expect(Buffer.from(borrowed.data).toString()).toBe('AFTER!');
     // Its own memory: not a slice of Node's buffer pool, which one pending record would keep whole.
     expect(copied.data.byteLength).toBe(copied.data.buffer.byteLength);
     const encoded = validate({ streamName: 's', partitionKey: 'k', data: 'short string' });
+    expect(encoded.borrowed).toBe(false);
     expect(encoded.data.byteLength).toBe(encoded.data.buffer.byteLength);
   });
 

@@ -1,4 +1,10 @@
-import { type HashKeyCache, MAX_PARTITION_KEY_LENGTH, parseExplicitHashKey, ValidationError } from '@kinesis-kit/core';
+import {
+  type HashKeyCache,
+  KinesisKitError,
+  MAX_PARTITION_KEY_LENGTH,
+  parseExplicitHashKey,
+  ValidationError,
+} from '@kinesis-kit/core';
 import { earliest, later, type ProducerTime } from './producer-time.js';
 import type { Attempt, UserRecordResult } from './user-record-result.js';
 
@@ -35,7 +41,21 @@ interface RetryHistory {
  */
 export class UserRecord {
   readonly partitionKey: string;
-  readonly data: Uint8Array;
+  /**
+   * The memory holding the record's data, at {@link offset}: the caller's buffer while `addUserRecord` runs
+   * ({@link borrowed}) or with `copyData: false`, a copy of the record's own, or the sealed aggregate that
+   * carries it (issue 11: the copy at add *is* the aggregate, see `Aggregator`). Empty while the record is in
+   * an open aggregate, whose builder holds the data.
+   */
+  bytes: Uint8Array;
+  /** Where the data starts in {@link bytes} (in an open aggregate: in its builder's records region). */
+  offset: number;
+  readonly dataLength: number;
+  /**
+   * {@link bytes} is the caller's buffer, which the caller may reuse once `addUserRecord` returns: the record
+   * must be copied into an aggregate or into memory of its own ({@link ownData}) before then.
+   */
+  borrowed: boolean;
   /** The explicit hash key the user gave, if any (what the aggregate stores). */
   readonly explicitHashKey: bigint | undefined;
   /** The key that routes the record: the explicit hash key, else MD5 of the partition key. */
@@ -75,7 +95,10 @@ export class UserRecord {
     expiresAt: ProducerTime,
   ) {
     this.partitionKey = partitionKey;
-    this.data = data;
+    this.bytes = data;
+    this.offset = 0;
+    this.dataLength = data.length;
+    this.borrowed = false;
     this.explicitHashKey = explicitHashKey;
     this.hashKey = hashKey;
     this.size = size;
@@ -87,6 +110,26 @@ export class UserRecord {
     this.older = undefined;
     this.newer = undefined;
     this.ticket = 0;
+  }
+
+  /** The record's data: a view of {@link bytes}. Not for a record in an open aggregate (its builder has it). */
+  get data(): Uint8Array {
+    const bytes = this.bytes;
+    const offset = this.offset;
+    const length = this.dataLength;
+    if (offset === 0 && length === bytes.length) return bytes;
+    if (offset + length > bytes.length) {
+      throw new KinesisKitError('INTERNAL', 'A record in an open aggregate has no data of its own');
+    }
+    return bytes.subarray(offset, offset + length);
+  }
+
+  /** Moves the data into memory of the record's own (a copy), unless it has it already. */
+  ownData(): void {
+    if (!this.borrowed && this.offset === 0 && this.dataLength === this.bytes.length) return;
+    this.bytes = ownCopy(this.data);
+    this.offset = 0;
+    this.borrowed = false;
   }
 
   /** Whether the caller's promise has been settled (or is about to be: the call is queued). */
@@ -138,6 +181,9 @@ export class UserRecord {
   }
 }
 
+/** What a record in an open aggregate holds as its {@link UserRecord.bytes}: its builder has its data. */
+export const NO_BYTES = new Uint8Array(0);
+
 /** What emptied slots of the producer's record arrays hold, so they keep nothing of the user's alive. */
 export const NO_RECORD = new UserRecord(
   '',
@@ -185,7 +231,7 @@ export function createUserRecord(
     );
   }
   let data: Uint8Array;
-  if (raw instanceof Uint8Array) data = settings.copyData ? ownCopy(raw) : raw;
+  if (raw instanceof Uint8Array) data = raw;
   else if (typeof raw === 'string') data = utf8.encode(raw);
   else {
     throw new ValidationError(`data must be a Uint8Array or a string, got ${describeValue(raw)}`, {
@@ -221,7 +267,11 @@ export function createUserRecord(
   }
   const expiresAt = later(now, settings.recordTtl);
   const deadline = earliest(later(now, settings.recordMaxBufferedTime), expiresAt);
-  return new UserRecord(partitionKey, data, ehk, ehk ?? keyInfo.hashKey, size, now, deadline, expiresAt);
+  const record = new UserRecord(partitionKey, data, ehk, ehk ?? keyInfo.hashKey, size, now, deadline, expiresAt);
+  // Copied by the pipeline: into the shard's aggregate when it joins one, else into memory of its own (see
+  // `KinesisProducer.#add`); strings were encoded into memory of their own already.
+  if (data === raw) record.borrowed = settings.copyData;
+  return record;
 }
 
 /**

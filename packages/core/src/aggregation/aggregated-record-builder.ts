@@ -277,6 +277,24 @@ export class AggregatedRecordBuilder {
     return out;
   }
 
+  /**
+   * A copy, in memory of its own, of the data of a record in the builder: `length` bytes from `dataOffset` (its
+   * {@link lastDataOffset}). For a record that leaves the builder without being built, whose data would
+   * otherwise be overwritten by the next aggregate's records.
+   * @throws {@link ValidationError} when the range is not inside the records added since the last reset.
+   */
+  recordData(dataOffset: number, length: number): Uint8Array {
+    if (!(Number.isSafeInteger(dataOffset) && Number.isSafeInteger(length) && dataOffset >= 0 && length >= 0)) {
+      throw new ValidationError(`dataOffset and length must be non-negative integers, got ${dataOffset}, ${length}`);
+    }
+    if (dataOffset + length > this.#bodyLength) {
+      throw new ValidationError(
+        `Bytes ${dataOffset} to ${dataOffset + length} are not inside the ${this.#bodyLength} bytes of records added`,
+      );
+    }
+    return this.#body.slice(dataOffset, dataOffset + length);
+  }
+
   /** Empties the builder for the next aggregate, keeping its limits and its allocated capacity. */
   reset(): void {
     // Stale entries are harmless (see #partitionKeyIndex) and pay off when the next aggregate meets the same
