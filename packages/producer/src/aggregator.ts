@@ -182,10 +182,9 @@ export class Aggregator {
  * pinning an older aggregate whose other records have settled.
  */
 export function single(record: UserRecord, predictedShardId: string | undefined): OutgoingRecord {
-  record.ownData();
   return {
     records: [record],
-    data: record.data,
+    data: record.ownData(),
     partitionKey: record.partitionKey,
     explicitHashKey: record.hashKey.toString(),
     aggregated: false,

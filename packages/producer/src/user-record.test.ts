@@ -44,10 +44,15 @@ describe('createUserRecord', () => {
     expect(Buffer.from(copied.data).toString()).toBe('before');
     expect(Buffer.from(borrowed.data).toString()).toBe('AFTER!');
     // Its own memory: not a slice of Node's buffer pool, which one pending record would keep whole.
-    expect(copied.data.byteLength).toBe(copied.data.buffer.byteLength);
-    const encoded = validate({ streamName: 's', partitionKey: 'k', data: 'short string' });
-    expect(encoded.borrowed).toBe(false);
-    expect(encoded.data.byteLength).toBe(encoded.data.buffer.byteLength);
+    const own = copied.ownData();
+    expect(own.byteLength).toBe(own.buffer.byteLength);
+    // A string cannot change under the record: it is kept, and encoded into memory of its own when sent alone.
+    const text = validate({ streamName: 's', partitionKey: 'k', data: 'short string' });
+    expect(text.borrowed).toBe(false);
+    expect(text.data).toBe('short string');
+    const encoded = text.ownData();
+    expect(Buffer.from(encoded).toString()).toBe('short string');
+    expect(encoded.byteLength).toBe(encoded.buffer.byteLength);
   });
 
   it('takes a null explicit hash key as none, as the Java KPL does (issue 11: a ValidationError before)', () => {

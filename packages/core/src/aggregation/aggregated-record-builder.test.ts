@@ -25,7 +25,14 @@ const data = fc.oneof(
   { weight: 5, arbitrary: fc.uint8Array({ maxLength: 300 }) },
   { weight: 1, arbitrary: fc.constant(new Uint8Array(0)) },
   { weight: 1, arbitrary: fc.integer({ min: 16_000, max: 70_000 }).map((n) => new Uint8Array(n).fill(n & 0xff)) },
+  // Strings are stored as their UTF-8 bytes, lone surrogates as U+FFFD (as TextEncoder writes them).
+  { weight: 2, arbitrary: anyUtf16 },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 300 }) },
 );
+
+/** The bytes the aggregate stores for `data`. */
+const bytesOf = (data: Uint8Array | string): Uint8Array =>
+  typeof data === 'string' ? new TextEncoder().encode(data) : data;
 
 function recordOf(partitionKey: fc.Arbitrary<string>): fc.Arbitrary<AggregatableRecord> {
   return fc.record({ partitionKey, explicitHashKey, data }, { requiredKeys: ['partitionKey', 'data'] });
@@ -122,7 +129,7 @@ describe('AggregatedRecordBuilder output', () => {
           expect(key).toBe(
             record?.explicitHashKey === undefined ? undefined : BigInt(record.explicitHashKey).toString(),
           );
-          expect(hex(entry.data)).toBe(hex(record?.data ?? new Uint8Array()));
+          expect(hex(entry.data)).toBe(hex(bytesOf(record?.data ?? new Uint8Array())));
         });
       }),
       { numRuns: 150 },
@@ -157,7 +164,7 @@ describe('AggregatedRecordBuilder output', () => {
         fc.array(
           fc.record({
             partitionKey: fc.string({ minLength: 1, maxLength: 20 }),
-            data: fc.uint8Array({ maxLength: 300 }),
+            data,
             explicitHashKey: fc.option(fc.bigInt({ min: 0n, max: 2n ** 128n - 1n }), { nil: undefined }),
           }),
           { minLength: 1, maxLength: 200 },
@@ -171,7 +178,8 @@ describe('AggregatedRecordBuilder output', () => {
           const out = builder.build();
           records.forEach((record, i) => {
             const start = builder.recordsOffset + (offsets[i] ?? 0);
-            expect(hex(out.subarray(start, start + record.data.length))).toBe(hex(record.data));
+            const bytes = bytesOf(record.data);
+            expect(hex(out.subarray(start, start + bytes.length))).toBe(hex(bytes));
           });
         },
       ),
@@ -336,7 +344,7 @@ describe('AggregatedRecordBuilder validation', () => {
       { partitionKey: 'p', explicitHashKey: MAX_HASH_KEY + 1n, data: new Uint8Array() },
       'explicitHashKey',
     ],
-    ['data that is a string', { partitionKey: 'p', data: 'abc' as unknown as Uint8Array }, 'data'],
+    ['data that is a number', { partitionKey: 'p', data: 5 as unknown as Uint8Array }, 'data'],
     [
       'a partition key that is a number',
       { partitionKey: 5 as unknown as string, data: new Uint8Array() },

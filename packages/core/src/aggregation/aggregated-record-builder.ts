@@ -27,8 +27,11 @@ export interface AggregatableRecord {
    * (`"007"` becomes `"7"`), once per aggregate.
    */
   explicitHashKey?: string | bigint;
-  /** The payload. Copied into the builder when the record is added: the caller may reuse it once `tryAdd` returns. */
-  data: Uint8Array;
+  /**
+   * The payload: bytes, or a string stored as its UTF-8 bytes (as `TextEncoder` writes it). Copied (encoded) into
+   * the builder when the record is added: the caller may reuse a buffer once `tryAdd` returns.
+   */
+  data: Uint8Array | string;
 }
 
 /** Limits an {@link AggregatedRecordBuilder} keeps every aggregate under. */
@@ -115,6 +118,8 @@ export class AggregatedRecordBuilder {
   // It grows by doubling and survives reset(), so a busy builder allocates nothing per record; its size is
   // bounded by the aggregate's own limits. Own memory, never a slab of Node's shared buffer pool.
   #body = newBytes(INITIAL_RECORDS_BYTES);
+  /** {@link #body} as a Buffer, for writing strings into it. */
+  #bodyText = textView(this.#body);
   #bodyLength = 0;
   #lastDataOffset = 0;
   #count = 0;
@@ -127,6 +132,7 @@ export class AggregatedRecordBuilder {
   #pendingExplicitHashKey: string | undefined;
   #pendingExplicitHashKeyInputIsNew = false;
   #pendingGrowth = 0;
+  #pendingDataLength = 0;
 
   /**
    * @param limits - what {@link tryAdd} keeps the aggregate under; validated here.
@@ -193,9 +199,9 @@ export class AggregatedRecordBuilder {
     // Fast path for the common case, a partition key already in the table and no explicit hash key:
     // no pending state, no table updates.
     const partitionKeyIndex = this.#partitionKeyIndex(partitionKey);
-    if (partitionKeyIndex !== -1 && record.explicitHashKey === undefined && data instanceof Uint8Array) {
+    const length = dataLength(data);
+    if (partitionKeyIndex !== -1 && record.explicitHashKey === undefined && length !== -1) {
       const count = this.#count;
-      const length = data.length;
       const recordLength = 2 + varintSize(partitionKeyIndex) + varintSize(length) + length;
       const messageSize = this.#messageSize + 1 + varintSize(recordLength) + recordLength;
       const size = AGGREGATED_RECORD_OVERHEAD_BYTES + messageSize;
@@ -206,7 +212,7 @@ export class AggregatedRecordBuilder {
       ) {
         return false;
       }
-      this.#encode(recordLength, partitionKeyIndex, -1, data);
+      this.#encode(recordLength, partitionKeyIndex, -1, data, length);
       this.#count = count + 1;
       this.#messageSize = messageSize;
       return true;
@@ -327,8 +333,12 @@ export class AggregatedRecordBuilder {
         value: partitionKey,
       });
     }
-    if (!(data instanceof Uint8Array)) {
-      throw new ValidationError(`data must be a Uint8Array, got ${typeof data}`, { field: 'data', value: data });
+    const length = dataLength(data);
+    if (length === -1) {
+      throw new ValidationError(`data must be a Uint8Array or a string, got ${typeof data}`, {
+        field: 'data',
+        value: data,
+      });
     }
     let growth = 0;
     if (partitionKeyIndex === -1) {
@@ -339,7 +349,8 @@ export class AggregatedRecordBuilder {
     } else {
       this.#pendingPartitionKeyLength = -1;
     }
-    let recordLength = 2 + varintSize(partitionKeyIndex) + varintSize(data.length) + data.length;
+    let recordLength = 2 + varintSize(partitionKeyIndex) + varintSize(length) + length;
+    this.#pendingDataLength = length;
 
     let explicitHashKeyIndex = -1;
     this.#pendingExplicitHashKey = undefined;
@@ -379,7 +390,13 @@ export class AggregatedRecordBuilder {
   }
 
   /** Encodes one `Record` submessage (its length `recordLength` already known) at the end of the records region. */
-  #encode(recordLength: number, partitionKeyIndex: number, explicitHashKeyIndex: number, data: Uint8Array): void {
+  #encode(
+    recordLength: number,
+    partitionKeyIndex: number,
+    explicitHashKeyIndex: number,
+    data: Uint8Array | string,
+    length: number,
+  ): void {
     let pos = this.#bodyLength;
     let body = this.#body;
     const end = pos + 1 + varintSize(recordLength) + recordLength;
@@ -390,6 +407,7 @@ export class AggregatedRecordBuilder {
       grown.set(body.subarray(0, pos));
       body = grown;
       this.#body = grown;
+      this.#bodyText = textView(grown);
     }
     body[pos] = TAG_RECORDS;
     pos = writeVarint(body, pos + 1, recordLength);
@@ -400,10 +418,17 @@ export class AggregatedRecordBuilder {
       pos = writeVarint(body, pos + 1, explicitHashKeyIndex);
     }
     body[pos] = TAG_DATA;
-    pos = writeVarint(body, pos + 1, data.length);
+    pos = writeVarint(body, pos + 1, length);
     this.#lastDataOffset = pos;
-    body.set(data, pos);
-    this.#bodyLength = pos + data.length;
+    if (typeof data === 'string') {
+      // Straight into the region (Node's UTF-8 writer): a string record allocates nothing of its own.
+      if (this.#bodyText.write(data, pos, length, 'utf8') !== length) {
+        throw new KinesisKitError('INTERNAL', `A string's UTF-8 length changed while it was written`);
+      }
+    } else {
+      body.set(data, pos);
+    }
+    this.#bodyLength = pos + length;
   }
 
   /** Adds the record {@link #measure} was last called with. */
@@ -423,11 +448,11 @@ export class AggregatedRecordBuilder {
     if (this.#pendingExplicitHashKeyInputIsNew && record.explicitHashKey !== undefined) {
       this.#explicitHashKeyIndexesByInput.set(record.explicitHashKey, this.#pendingExplicitHashKeyIndex);
     }
-    const data = record.data;
+    const length = this.#pendingDataLength;
     const explicitHashKeyIndex = this.#pendingExplicitHashKeyIndex;
-    let recordLength = 2 + varintSize(this.#pendingPartitionKeyIndex) + varintSize(data.length) + data.length;
+    let recordLength = 2 + varintSize(this.#pendingPartitionKeyIndex) + varintSize(length) + length;
     if (explicitHashKeyIndex !== -1) recordLength += 1 + varintSize(explicitHashKeyIndex);
-    this.#encode(recordLength, this.#pendingPartitionKeyIndex, explicitHashKeyIndex, data);
+    this.#encode(recordLength, this.#pendingPartitionKeyIndex, explicitHashKeyIndex, record.data, length);
     this.#count++;
     this.#messageSize += this.#pendingGrowth;
   }
@@ -438,6 +463,21 @@ export class AggregatedRecordBuilder {
  * Uint8Array over its own ArrayBuffer, not a pooled Buffer: its `buffer` is safe to transfer, and `slice`
  * copies as callers expect.
  */
+/**
+ * Bytes `data` takes in the aggregate: a Uint8Array's length, a string's UTF-8 length (lone surrogates count as
+ * the three bytes of U+FFFD, as `TextEncoder` and `Buffer` write them); −1 for anything else.
+ */
+function dataLength(data: unknown): number {
+  if (data instanceof Uint8Array) return data.length;
+  if (typeof data === 'string') return Buffer.byteLength(data, 'utf8');
+  return -1;
+}
+
+/** A Buffer over the same memory as `bytes`. */
+function textView(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
 function newBytes(length: number): Uint8Array {
   const backing = Buffer.allocUnsafeSlow(length);
   return new Uint8Array(backing.buffer, backing.byteOffset, backing.length);
