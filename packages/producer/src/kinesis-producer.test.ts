@@ -559,6 +559,28 @@ describe('KinesisProducer: caller buffers', () => {
   );
 });
 
+describe('KinesisProducer: string records', () => {
+  // Strings are kept until their aggregate encodes them (or, sent alone, until they are encoded on their own).
+  it.each<[string, ProducerOptions]>([
+    ['aggregated', {}],
+    ['sent alone', { aggregationEnabled: false }],
+  ])('sends their UTF-8 bytes, lone surrogates as U+FFFD, as TextEncoder writes them (%s)', async (_name, options) => {
+    const p = producer(options);
+    const texts = ['plain', 'héllo', 'ключ', '😀', 'lone \ud800 surrogate', 'x'.repeat(300)];
+    const puts = texts.map((text) => p.addUserRecord('s', 'k', text));
+    await advance(100);
+    expect((await Promise.all(puts)).every((r) => r.successful)).toBe(true);
+    const sent = calls
+      .flatMap((call) => call.Records ?? [])
+      .flatMap((entry) => {
+        const unpacked = deaggregate({ data: entry.Data ?? new Uint8Array(0), partitionKey: 'k', sequenceNumber: '1' });
+        return unpacked.status === 'delivered' ? unpacked.records.map((r) => Buffer.from(r.data).toString('hex')) : [];
+      });
+    const encoder = new TextEncoder();
+    expect(sent).toEqual(texts.map((text) => Buffer.from(encoder.encode(text)).toString('hex')));
+  });
+});
+
 describe('KinesisProducer: the documented waitForCapacity loop', () => {
   // Issue 11: without `bytes`, waitForCapacity checked the record count only, so once the byte bound bound
   // (default bounds: records over ~670 B) the loop's addUserRecord rejected with BufferFullError.
