@@ -30,8 +30,19 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // Deterministic simulations on simulated time: no emulators, so no local stack to start.
+          name: 'simulation',
+          include: ['packages/*/test/fleet-sim/**/*.test.ts'],
+          // Simulated time, but real CPU: a 1,000-lease scenario takes seconds, more on a loaded machine.
+          testTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'integration',
           include: ['packages/*/test/**/*.test.ts', 'examples/test/**/*.test.ts'],
+          exclude: ['packages/*/test/fleet-sim/**', '**/node_modules/**'],
           // One local stack (kinesis-mock, kinesalite, dynalite) for the whole run; tests use fresh stream names.
           globalSetup: [here('./packages/local-stack/src/vitest-global-setup.ts')],
           testTimeout: 60_000,

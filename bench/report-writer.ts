@@ -60,8 +60,11 @@ function row(cells: readonly string[]): string {
 
 function suiteSection(suite: SuiteReport): string[] {
   const lines = [`## ${suite.name}`, '', suite.description, ''];
-  lines.push(row(['operation', 'input', 'implementation', 'records/s', 'MB/s', 'spread %', 'vs baseline']));
-  lines.push('|---|---|---|--:|--:|--:|--:|');
+  // A suite of figures only (the fleet simulation) has no throughput table.
+  if (suite.results.length > 0) {
+    lines.push(row(['operation', 'input', 'implementation', 'records/s', 'MB/s', 'spread %', 'vs baseline']));
+    lines.push('|---|---|---|--:|--:|--:|--:|');
+  }
   for (const result of suite.results) {
     const target = suite.targets.find((t) => same(result, t.operation, t.input, t.ours));
     const ratio = target === undefined ? undefined : targetRatio(suite.results, target);

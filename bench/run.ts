@@ -11,6 +11,7 @@ import os from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { consumerSuite } from '../packages/consumer/test/bench/consumer-suite.js';
+import { fleetSuite } from '../packages/consumer/test/bench/fleet-suite.js';
 import { codecSuite } from './codec.js';
 import { producerSuite } from './producer.js';
 import {
@@ -25,7 +26,7 @@ import {
 import type { BenchmarkResult, BenchmarkSettings, BenchmarkSuite, BenchmarkTarget } from './suite.js';
 
 /** Every suite `pnpm bench` knows. */
-const SUITES: readonly BenchmarkSuite[] = [codecSuite, producerSuite, consumerSuite];
+const SUITES: readonly BenchmarkSuite[] = [codecSuite, producerSuite, consumerSuite, fleetSuite];
 
 function environment(): BenchmarkRun['environment'] {
   const cpus = os.cpus();

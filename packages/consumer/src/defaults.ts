@@ -97,8 +97,55 @@ export const RENEWAL_RETRIES = 2;
  */
 export const LEASE_WATCHDOG_INTERVAL_MILLIS = 1_000;
 
+/**
+ * Attempts at a fair-share round's scan when the table throttles it. The KCL tries once (`SCAN_RETRIES`) and
+ * waits for the next round; but a fleet started together scans together, round after round, and only jittered
+ * retries spread it out (cold start of 10,000 leases x 500 workers in the simulator, a new on-demand table:
+ * every lease owned after 430 s with one attempt, 117 s with four, 69 s with six, the jittered backoff then
+ * spreading retries over ≈ 15 s; with unlimited capacity, 12 s).
+ */
+export const SCAN_ATTEMPTS = 6;
+
+/** Attempts at one take when the table throttles it. (KCL `TAKE_RETRIES`) */
+export const TAKE_RETRIES = 3;
+
 /** A lease unchanged for this many failover periods is "very old" and taken first. */
 export const VERY_OLD_LEASE_MULTIPLIER = 3;
+
+/**
+ * How leases are balanced: `fair-share` (ours: take only up to the fair share, steal from every worker above
+ * it at once, count workers by their heartbeats) or `kcl-2x` (the Java KCL 2.x taker, exactly). Both keep the
+ * lease table compatible; the fleet simulation (packages/consumer/test/fleet-sim) measures the difference.
+ */
+export const DEFAULT_LEASE_BALANCING = 'fair-share';
+
+/**
+ * Lease writes one fair-share taker round keeps in flight: a round of thousands of sequential writes would
+ * last minutes, during which the worker neither rebalances nor notices expiry. The KCL 2.x mode takes one at
+ * a time, as the KCL does.
+ */
+export const DEFAULT_TAKE_CONCURRENCY = 10;
+
+/**
+ * Fair-share steals take this share of their planned line per pass (rounded up). Thieves plan from scans
+ * taken at different moments, so two can count the same surplus; in the fleet simulation undamped plans pushed
+ * victims below their share (scale-out 10 → 20 workers, seeds 1–5: 10–33 times and 611–628 steals for 500
+ * needed), damped ones 0–2 times and 500–511 steals.
+ */
+export const STEAL_DAMPING = 0.5;
+
+/**
+ * A fair-share round that stole and is still short of its target scans and decides again after
+ * failover / 3, up to this many passes: damping halves the gap per pass, so a few short passes converge in
+ * seconds where waiting for the next round ((failover + ε) × 2) would take minutes.
+ */
+export const MAX_STEAL_PASSES = 6;
+
+/**
+ * A worker heartbeat whose counter has not moved for this many failover periods is ignored. Heartbeats are
+ * written once per taker round ((failover + ε) × 2), so this leaves room for two rounds plus a slow one.
+ */
+export const WORKER_HEARTBEAT_EXPIRY_MULTIPLIER = 6;
 
 /** Longest wait for processors in a graceful shutdown (the KCL's final graceful-shutdown wait). */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 60_000;

@@ -21,6 +21,8 @@ export * from './leases/lease-renewer.js';
 export * from './leases/lease-serializer.js';
 export * from './leases/lease-store.js';
 export * from './leases/lease-taker.js';
+export * from './leases/steal-plan.js';
+export * from './leases/worker-heartbeat.js';
 export * from './logger.js';
 export * from './metrics/cloudwatch-metrics-publisher.js';
 export * from './metrics/kcl-metrics.js';

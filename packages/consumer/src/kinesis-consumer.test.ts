@@ -85,8 +85,8 @@ describe('KinesisConsumer (scheduler, with an in-memory lease store and a manual
     const started = consumer.start();
     expect(consumer.start()).toBe(started);
     await started;
-    await clock.whenSleeping(4);
-    expect(consumer.leasedShardIds).toEqual(['shardId-000000000000']);
+    // Waits on what the test is about, not on a count of sleeping loops (the watchdog and the heartbeat added some).
+    await expect.poll(() => consumer.leasedShardIds).toEqual(['shardId-000000000000']);
     await expect.poll(() => Collect.values).toEqual(['hello']);
     expect((await store.getLease('shardId-000000000000'))?.checkpoint.sequenceNumber).toBe('5');
 

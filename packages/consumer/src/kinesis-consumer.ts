@@ -1,12 +1,15 @@
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
+  createCloudWatchClient,
+  createDynamoDBClient,
+  createKinesisClient,
   type EventEnvelope,
   type EventListener,
   type EventType,
   KinesisKitError,
   retry,
+  type SdkClientOptions,
   ShutdownError,
   TypedEventEmitter,
   type Unsubscribe,
@@ -76,12 +79,20 @@ export class KinesisConsumer {
     const { clock } = resolved;
     this.#events = new TypedEventEmitter<ConsumerEvents>({ clock });
 
-    const clientConfig = {
+    // core's factories: HTTP/1.1 keep-alive (the SDK's default HTTP/2 handler fails against kinesalite), and an
+    // endpoint left unset is found by the SDK in AWS_ENDPOINT_URL_KINESIS / _DYNAMODB / _CLOUDWATCH.
+    const clientOptions: SdkClientOptions = {
       ...(options.region === undefined ? {} : { region: options.region }),
-      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+      ...(options.endpoint === undefined
+        ? {}
+        : {
+            kinesisEndpoint: options.endpoint,
+            dynamoDbEndpoint: options.endpoint,
+            cloudWatchEndpoint: options.endpoint,
+          }),
     };
     if (options.kinesisClient === undefined) {
-      this.#kinesis = new KinesisClient(clientConfig);
+      this.#kinesis = createKinesisClient(clientOptions);
       this.#ownedClients.push(this.#kinesis);
     } else {
       this.#kinesis = options.kinesisClient;
@@ -90,7 +101,7 @@ export class KinesisConsumer {
       this.#store = options.leaseStore;
     } else {
       if (options.dynamoDBClient === undefined) {
-        this.#dynamo = new DynamoDBClient(clientConfig);
+        this.#dynamo = createDynamoDBClient(clientOptions);
         this.#ownedClients.push(this.#dynamo);
       } else {
         this.#dynamo = options.dynamoDBClient;
@@ -123,6 +134,7 @@ export class KinesisConsumer {
       maxLeasesForWorker: resolved.maxLeasesForWorker,
       maxLeasesToStealAtOneTime: resolved.maxLeasesToStealAtOneTime,
       enablePriorityLeaseAssignment: resolved.enablePriorityLeaseAssignment,
+      balancing: resolved.leaseBalancing,
       clock,
       events: this.#events,
       onLeaseAcquired: (handle) => this.#onLeaseAcquired(handle),
@@ -160,7 +172,7 @@ export class KinesisConsumer {
     if (resolved.metricsLevel !== 'NONE') {
       let cloudWatch = options.cloudWatchClient;
       if (cloudWatch === undefined) {
-        cloudWatch = new CloudWatchClient(clientConfig);
+        cloudWatch = createCloudWatchClient(clientOptions);
         this.#ownedClients.push(cloudWatch);
       }
       this.#metrics = new CloudWatchMetricsPublisher({

@@ -20,6 +20,7 @@ describe('resolveConsumerOptions', () => {
       epsilonMillis: 25,
       maxLeasesForWorker: Number.POSITIVE_INFINITY,
       maxLeasesToStealAtOneTime: 1,
+      leaseBalancing: 'fair-share',
       shardSyncIntervalMillis: 60_000,
       maxRecords: 10_000,
       idleTimeBetweenReadsInMillis: 1_500,
@@ -71,6 +72,7 @@ describe('resolveConsumerOptions', () => {
     [{ initialPositionInStream: 'AT_TIMESTAMP' as 'LATEST' }, /initialPositionInStream must be/],
     [{ initialPositionInStream: { timestamp: new Date(Number.NaN) } }, /timestamp must be a valid Date/],
     [{ metricsLevel: 'ALL' as 'NONE' }, /metricsLevel must be/],
+    [{ leaseBalancing: 'kcl-3x' as 'kcl-2x' }, /leaseBalancing must be 'fair-share' or 'kcl-2x', got "kcl-3x"/],
     [{ processRecordsErrorPolicy: 'skip' as 'continue' }, /processRecordsErrorPolicy must be/],
     [
       { callProcessRecordsEvenForEmptyRecordList: 'yes' as unknown as boolean },

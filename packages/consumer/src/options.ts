@@ -14,6 +14,7 @@ import {
   DEFAULT_IDLE_TIME_BETWEEN_READS_IN_MILLIS,
   DEFAULT_INITIAL_POSITION_IN_STREAM,
   DEFAULT_KINESIS_REQUEST_TIMEOUT,
+  DEFAULT_LEASE_BALANCING,
   DEFAULT_LEASE_CLEANUP_INTERVAL_MILLIS,
   DEFAULT_MAX_LEASES_FOR_WORKER,
   DEFAULT_MAX_LEASES_TO_STEAL_AT_ONE_TIME,
@@ -31,6 +32,7 @@ import {
   MIN_TIME_BETWEEN_GET_RECORDS_MILLIS,
 } from './defaults.js';
 import type { LeaseStore } from './leases/lease-store.js';
+import type { LeaseBalancing } from './leases/lease-taker.js';
 import { consoleLogger, type Logger } from './logger.js';
 import type { RecordProcessorFactory, RecordProcessorOption } from './record-processor.js';
 import { toRecordProcessorFactory } from './record-processor.js';
@@ -80,6 +82,12 @@ export interface KinesisConsumerOptions {
   readonly maxLeasesToStealAtOneTime?: number;
   /** Take leases untouched for 3 × failover before balancing. @defaultValue true */
   readonly enablePriorityLeaseAssignment?: boolean;
+  /**
+   * How leases are balanced between workers: `'fair-share'` (take only up to the fair share, steal from every
+   * worker above it at once) or `'kcl-2x'` (the Java KCL 2.x taker's rules exactly). Both are safe on a table
+   * shared with Java workers. @defaultValue 'fair-share'
+   */
+  readonly leaseBalancing?: LeaseBalancing;
   /** How often shards are listed to create leases for new ones. @defaultValue 60 000 (minimum 10) */
   readonly shardSyncIntervalMillis?: number;
   /** Records per GetRecords call, 1 to 10 000. @defaultValue 10 000 */
@@ -142,7 +150,11 @@ export interface KinesisConsumerOptions {
   readonly consistentReads?: boolean;
   /** AWS region for the clients this consumer creates. */
   readonly region?: string;
-  /** Endpoint for the clients this consumer creates (e.g. a local emulator). */
+  /**
+   * Endpoint of every client this consumer creates (e.g. a local emulator). Left unset, each client finds its
+   * own in `AWS_ENDPOINT_URL_KINESIS`, `AWS_ENDPOINT_URL_DYNAMODB` or `AWS_ENDPOINT_URL_CLOUDWATCH` (as
+   * `kinesis-kit local` exports them), then in the SDK's usual places.
+   */
   readonly endpoint?: string;
   /** Kinesis client to use instead of creating one; it is not destroyed on shutdown. */
   readonly kinesisClient?: KinesisClient;
@@ -171,6 +183,7 @@ export interface ResolvedConsumerOptions {
   readonly maxLeasesForWorker: number;
   readonly maxLeasesToStealAtOneTime: number;
   readonly enablePriorityLeaseAssignment: boolean;
+  readonly leaseBalancing: LeaseBalancing;
   readonly shardSyncIntervalMillis: number;
   readonly maxRecords: number;
   readonly idleTimeBetweenReadsInMillis: number;
@@ -270,6 +283,7 @@ export function resolveConsumerOptions(options: KinesisConsumerOptions): Resolve
       'enablePriorityLeaseAssignment',
       DEFAULT_ENABLE_PRIORITY_LEASE_ASSIGNMENT,
     ),
+    leaseBalancing: leaseBalancing(options.leaseBalancing),
     shardSyncIntervalMillis: wholeNumber(
       options.shardSyncIntervalMillis,
       'shardSyncIntervalMillis',
@@ -391,6 +405,15 @@ function wholeNumber(
     );
   }
   return value;
+}
+
+function leaseBalancing(value: LeaseBalancing | undefined): LeaseBalancing {
+  if (value === undefined) return DEFAULT_LEASE_BALANCING;
+  if (value === 'fair-share' || value === 'kcl-2x') return value;
+  throw new ValidationError(`leaseBalancing must be 'fair-share' or 'kcl-2x', got ${JSON.stringify(value)}`, {
+    field: 'leaseBalancing',
+    value,
+  });
 }
 
 function bool(value: boolean | undefined, field: string, fallback: boolean): boolean {

@@ -1,10 +1,10 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import type { Writable } from 'node:stream';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   AbortError,
+  createCloudWatchClient,
+  createKinesisClient,
   HashKeyCache,
   KinesisKitError,
   ShutdownError,
@@ -12,7 +12,6 @@ import {
   TypedEventEmitter,
   ValidationError,
 } from '@kinesis-kit/core';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ArrivalClock } from './arrival-clock.js';
 import { BufferFullError } from './errors.js';
 import type { ProducerEventEmitter } from './events.js';
@@ -95,19 +94,16 @@ export class KinesisProducer {
     this.#options = resolved;
     this.events = new TypedEventEmitter({ clock: resolved.clock });
     if (resolved.kinesisClient === undefined) {
-      this.#ownedClient = new KinesisClient({
+      // core's factory: HTTP/1.1 keep-alive with one socket per allowed call, like the KPL's connection pool (the
+      // SDK's default HTTP/2 handler costs a handshake per call and is not spoken by kinesalite); an endpoint left
+      // unset is found by the SDK in AWS_ENDPOINT_URL_KINESIS. Retries are per record, here: an SDK retry of a
+      // whole call would resend records that succeeded.
+      this.#ownedClient = createKinesisClient({
         ...(resolved.region === undefined ? {} : { region: resolved.region }),
-        ...(resolved.endpoint === undefined ? {} : { endpoint: resolved.endpoint }),
+        ...(resolved.endpoint === undefined ? {} : { kinesisEndpoint: resolved.endpoint }),
         ...(resolved.credentials === undefined ? {} : { credentials: resolved.credentials }),
-        // Retries are per record, here; an SDK retry of a whole call would resend records that succeeded.
         maxAttempts: 1,
-        // HTTP/1.1 keep-alive with one socket per allowed call, like the KPL's connection pool. The SDK's
-        // default Kinesis handler (HTTP/2 with a session per request, for SubscribeToShard) costs a handshake
-        // per call and is not spoken by every endpoint (kinesalite).
-        requestHandler: new NodeHttpHandler({
-          httpAgent: new HttpAgent({ keepAlive: true, maxSockets: resolved.maxConnections }),
-          httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: resolved.maxConnections }),
-        }),
+        maxSockets: resolved.maxConnections,
       });
       this.#client = this.#ownedClient;
     } else {
@@ -151,7 +147,7 @@ export class KinesisProducer {
     if (options.metricsLevel === 'none') return;
     let client = options.cloudWatchClient;
     if (client === undefined) {
-      this.#ownedCloudWatch = new CloudWatchClient({
+      this.#ownedCloudWatch = createCloudWatchClient({
         ...(options.region === undefined ? {} : { region: options.region }),
         ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
         maxAttempts: 1,

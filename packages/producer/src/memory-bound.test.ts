@@ -73,8 +73,6 @@ class ThrottlingKinesis implements ProducerKinesisClient {
 
 const PUT = { successful: true, shardId: 'shardId-0', sequenceNumber: '1', subSequenceNumber: 0, attempts: [] };
 
-const ZERO = 0 as ProducerTime;
-
 /**
  * Adds `count` records and settles each one; returns WeakRefs to their data. A plain function, so no local
  * of it outlives the call (an async test's frame would keep its last record alive).
@@ -84,8 +82,8 @@ function addAndSettle(outstanding: Outstanding, count: number): WeakRef<Uint8Arr
   for (let i = 0; i < count; i++) {
     const data = new Uint8Array(1024);
     refs.push(new WeakRef(data));
-    const t = i as ProducerTime;
-    const record = new UserRecord('k', data, undefined, 0n, 1025, t, t, t);
+    const at = i as ProducerTime;
+    const record = new UserRecord('k', data, undefined, 0n, 1025, at, at, at);
     outstanding.add(record);
     record.settle(PUT);
     outstanding.released(1, 1025);
@@ -96,7 +94,8 @@ function addAndSettle(outstanding: Outstanding, count: number): WeakRef<Uint8Arr
 describe('Outstanding: a settled record is unreachable at once, whatever the settle order', () => {
   it('lets go of the records settled behind an unsettled older one', async () => {
     const outstanding = new Outstanding(100_000, 1 << 30);
-    const stuck = new UserRecord('k', new Uint8Array(1024), undefined, 0n, 1025, ZERO, ZERO, ZERO);
+    const zero = 0 as ProducerTime;
+    const stuck = new UserRecord('k', new Uint8Array(1024), undefined, 0n, 1025, zero, zero, zero);
     outstanding.add(stuck);
     const refs = addAndSettle(outstanding, 5000);
     await collect();

@@ -14,9 +14,6 @@ interface SettledWaiter {
   readonly resolve: () => void;
 }
 
-/** The end marker's times, never read. */
-const START = 0 as ProducerTime;
-
 /**
  * Every user record accepted and not yet settled: how many, how many bytes, which is oldest, and the
  * promise "waiters" (p-queue style) for callers waiting for room or for everything to settle.
@@ -42,7 +39,8 @@ export class Outstanding {
   constructor(maxRecords: number, maxBytes: number) {
     this.maxRecords = maxRecords;
     this.maxBytes = maxBytes;
-    const end = new UserRecord('', new Uint8Array(0), undefined, 0n, 0, START, START, START);
+    const zero = 0 as ProducerTime;
+    const end = new UserRecord('', new Uint8Array(0), undefined, 0n, 0, zero, zero, zero);
     end.older = end;
     end.newer = end;
     this.#end = end;

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { KinesisProducer } from '../src/index.js';
 import { readStream } from './support/read-stream.js';
 
-// Scenario: a producer given only an endpoint, a region and credentials creates its own client (the SDK's
-// default handler, which kinesis-mock speaks), puts records through it, and closes it on destroy.
+// Scenario: a producer given only an endpoint, a region and credentials creates its own client (core's
+// factory: HTTP/1.1 keep-alive), puts records through it, and closes it on destroy.
 
 describe('KinesisProducer with a client it creates itself', () => {
   let kinesis: KinesisClient;

@@ -1,7 +1,8 @@
 import type { CheckpointState } from '../checkpointer.js';
 import type { Lease } from './lease.js';
 import { withLease } from './lease.js';
-import type { LeaseMetaInfo, LeaseStore } from './lease-store.js';
+import type { LeaseMetaInfo, LeaseStore, WorkerHeartbeatStore } from './lease-store.js';
+import type { WorkerHeartbeat } from './worker-heartbeat.js';
 
 /**
  * A {@link LeaseStore} in a `Map`, with the same conditional semantics as the DynamoDB store: for unit tests
@@ -9,10 +10,27 @@ import type { LeaseMetaInfo, LeaseStore } from './lease-store.js';
  */
 export class InMemoryLeaseStore implements LeaseStore {
   readonly #leases = new Map<string, Lease>();
+  readonly #heartbeats = new Map<string, WorkerHeartbeat>();
+
+  readonly workerHeartbeats: WorkerHeartbeatStore = {
+    heartbeat: async (workerIdentifier) => {
+      const counter = (this.#heartbeats.get(workerIdentifier)?.heartbeatCounter ?? 0) + 1;
+      this.#heartbeats.set(workerIdentifier, Object.freeze({ workerIdentifier, heartbeatCounter: counter }));
+    },
+    listHeartbeats: async () => [...this.#heartbeats.values()],
+    removeHeartbeat: async (workerIdentifier) => {
+      this.#heartbeats.delete(workerIdentifier);
+    },
+  };
 
   async initialize(): Promise<void> {}
 
   async listLeases(): Promise<Lease[]> {
+    return [...this.#leases.values()];
+  }
+
+  /** Every lease as it is now, synchronously: for observers outside the lease protocol (tests, the simulator). */
+  snapshot(): Lease[] {
     return [...this.#leases.values()];
   }
 

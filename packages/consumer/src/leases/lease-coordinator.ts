@@ -5,7 +5,7 @@ import type { Lease } from './lease.js';
 import type { LeaseHandle } from './lease-handle.js';
 import { LeaseRenewer } from './lease-renewer.js';
 import type { LeaseStore } from './lease-store.js';
-import { LeaseTaker } from './lease-taker.js';
+import { type LeaseBalancing, LeaseTaker } from './lease-taker.js';
 
 /** Options of a {@link LeaseCoordinator}. */
 export interface LeaseCoordinatorOptions {
@@ -16,6 +16,8 @@ export interface LeaseCoordinatorOptions {
   readonly maxLeasesForWorker: number;
   readonly maxLeasesToStealAtOneTime: number;
   readonly enablePriorityLeaseAssignment: boolean;
+  /** Passed to the {@link LeaseTaker}. @defaultValue 'fair-share' */
+  readonly balancing?: LeaseBalancing;
   readonly clock: Clock;
   readonly events: ConsumerEventEmitter;
   /**

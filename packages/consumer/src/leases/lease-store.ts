@@ -1,5 +1,6 @@
 import type { CheckpointState } from '../checkpointer.js';
 import type { Lease, LeaseHashKeyRange } from './lease.js';
+import type { WorkerHeartbeat } from './worker-heartbeat.js';
 
 /** Metadata written without a counter check (the KCL's `updateLeaseWithMetaInfo`). */
 export interface LeaseMetaInfo {
@@ -36,4 +37,19 @@ export interface LeaseStore {
   updateLeaseMetaInfo(leaseKey: string, info: LeaseMetaInfo, signal?: AbortSignal): Promise<boolean>;
   /** Deletes a lease (a finished shard's, once its children have started). */
   deleteLease(leaseKey: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Optional worker heartbeats, so balancing counts workers before they hold a lease. Kept out of the lease
+   * table (a Java KCL 2.x worker would read a heartbeat item as a lease). A store without them balances by
+   * lease holders only, as the KCL 2.x does.
+   */
+  readonly workerHeartbeats?: WorkerHeartbeatStore;
+}
+
+/** Where worker heartbeats live (see {@link WorkerHeartbeat}). */
+export interface WorkerHeartbeatStore {
+  /** Creates this worker's row or bumps its counter. */
+  heartbeat(workerIdentifier: string, signal?: AbortSignal): Promise<void>;
+  listHeartbeats(signal?: AbortSignal): Promise<WorkerHeartbeat[]>;
+  /** Deletes this worker's row (graceful shutdown), so peers stop counting it at once. */
+  removeHeartbeat(workerIdentifier: string, signal?: AbortSignal): Promise<void>;
 }

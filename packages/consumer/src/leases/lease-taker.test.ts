@@ -5,7 +5,13 @@ import { ExtendedSequenceNumber } from '../extended-sequence-number.js';
 import { InMemoryLeaseStore } from './in-memory-lease-store.js';
 import { type Lease, newLease, withLease } from './lease.js';
 import { LeaseRenewer } from './lease-renewer.js';
-import { decideLeasesToTake, LeaseTaker, type ObservedLease, observeLeases } from './lease-taker.js';
+import {
+  decideLeasesToTake,
+  type LeaseBalancing,
+  LeaseTaker,
+  type ObservedLease,
+  observeLeases,
+} from './lease-taker.js';
 
 const FAILOVER = 10_000;
 const NOW = 1_000_000;
@@ -22,7 +28,16 @@ function observed(spec: string, index: number): ObservedLease {
   return { lease, lastCounterChangeAt: NOW - ageMs };
 }
 
-function decide(specs: string[], overrides: { maxLeasesForWorker?: number; steal?: number; priority?: boolean } = {}) {
+interface Overrides {
+  maxLeasesForWorker?: number;
+  steal?: number;
+  priority?: boolean;
+  balancing?: LeaseBalancing;
+  /** Workers seen by their heartbeats. */
+  live?: string[];
+}
+
+function decide(specs: string[], overrides: Overrides = {}) {
   const decision = decideLeasesToTake({
     leases: specs.map(observed),
     now: NOW,
@@ -31,10 +46,13 @@ function decide(specs: string[], overrides: { maxLeasesForWorker?: number; steal
     maxLeasesForWorker: overrides.maxLeasesForWorker ?? Number.POSITIVE_INFINITY,
     maxLeasesToStealAtOneTime: overrides.steal ?? 1,
     enablePriorityLeaseAssignment: overrides.priority ?? true,
+    balancing: overrides.balancing ?? 'kcl-2x',
+    liveWorkers: overrides.live,
     shuffle: identity,
   });
   return {
     take: decision.toTake.map((l) => l.leaseKey),
+    spares: decision.spares.map((l) => l.leaseKey),
     steal: decision.toSteal.map((l) => `${l.leaseKey}<-${l.leaseOwner}`),
     target: decision.target,
     workers: decision.numWorkers,
@@ -132,6 +150,65 @@ describe('decideLeasesToTake (KCL 2.x taker maths)', () => {
   });
 });
 
+describe('decideLeasesToTake (fair-share)', () => {
+  const fair = (overrides: Overrides = {}): Overrides => ({ balancing: 'fair-share', ...overrides });
+  it.each<[string, string[], Overrides, Partial<ReturnType<typeof decide>>]>([
+    [
+      'brand-new leases are taken only up to the target, the rest kept as spares',
+      ['-@old', '-@old', '-@old', '-@old'],
+      fair({ live: ['a'] }),
+      { take: ['shard-0', 'shard-1'], spares: ['shard-2', 'shard-3'], target: 2, workers: 2, veryOld: 4 },
+    ],
+    [
+      'workers seen by their heartbeat count before they hold a lease',
+      ['-@old', '-@old', '-@old', '-@old', '-@old', '-@old'],
+      fair({ live: ['a', 'b'] }),
+      { take: ['shard-0', 'shard-1'], target: 2, workers: 3 },
+    ],
+    [
+      'a heartbeat-only worker whose leases all expired is not counted (it crashed)',
+      ['b@10001', 'b@10001', 'a@0', 'a@0'],
+      fair({ live: ['a', 'b'] }),
+      { take: ['shard-0', 'shard-1'], target: 2, workers: 2, expired: 2 },
+    ],
+    [
+      'very old leases go before merely expired ones, still within the target',
+      ['b@10001', '-@old', 'a@0', 'a@0', 'a@0', 'b@10001'],
+      fair(),
+      { take: ['shard-1', 'shard-0', 'shard-5'], target: 3 },
+    ],
+    [
+      'steals from every worker above the target in proportion to its surplus, damped by half',
+      ['a@0', 'a@0', 'a@0', 'a@0', 'a@0', 'a@0', 'b@0', 'b@0', 'b@0', 'b@0', 'c@0', 'c@0'],
+      fair({ live: ['d'] }),
+      // 12 leases, 5 workers: target 3, floor 2. a gives 3 and b 1, dealt to d, me, d, me: my line is one
+      // from b and one from a (damping rounds a line up, so a line of one stays one).
+      { target: 3, workers: 5, steal: ['shard-6<-b', 'shard-0<-a'] },
+    ],
+    [
+      'no fallback steal from a worker exactly at the target: everyone already has floor or ceil',
+      ['a@0', 'a@0', 'b@0', 'b@0', 'me@0'],
+      fair(),
+      { target: 2, steal: [] },
+    ],
+    [
+      'below floor, a worker at the target gives one (it stays at floor)',
+      ['a@0', 'a@0', 'b@0', 'b@0', 'c@0', 'c@0'],
+      fair(),
+      // 6 leases, 4 workers: target 2, floor 1; nobody is above the target.
+      { target: 2, steal: ['shard-0<-a'] },
+    ],
+    [
+      'maxLeasesToStealAtOneTime does not cap the plan (it is a KCL 2.x knob)',
+      ['a@0', 'a@0', 'a@0', 'a@0', 'a@0', 'a@0', 'a@0', 'a@0'],
+      fair({ steal: 1 }),
+      { target: 4, steal: ['shard-0<-a', 'shard-1<-a'] },
+    ],
+  ])('%s', (_name, specs, overrides, expected) => {
+    expect(decide(specs, overrides)).toMatchObject(expected);
+  });
+});
+
 describe('observeLeases', () => {
   const lease = (counter: number, owner?: string): Lease =>
     withLease(newLease({ leaseKey: 'k', checkpoint: ExtendedSequenceNumber.LATEST }), {
@@ -150,7 +227,7 @@ describe('observeLeases', () => {
 });
 
 describe('LeaseTaker with a store and a clock', () => {
-  async function setup(workers: string[], leaseCount: number) {
+  async function setup(workers: string[], leaseCount: number, balancing: LeaseBalancing = 'kcl-2x') {
     const clock = new ManualClock(1_000);
     const store = new InMemoryLeaseStore();
     for (let i = 0; i < leaseCount; i++) {
@@ -177,9 +254,11 @@ describe('LeaseTaker with a store and a clock', () => {
         maxLeasesForWorker: Number.POSITIVE_INFINITY,
         maxLeasesToStealAtOneTime: 1,
         enablePriorityLeaseAssignment: true,
+        balancing,
         clock,
         events,
         onLeaseAcquired: () => {},
+        shuffle: identity,
       });
       return { workerIdentifier, renewer, taker };
     });
@@ -240,5 +319,72 @@ describe('LeaseTaker with a store and a clock', () => {
     const counts = parts.map((p) => p.renewer.heldLeases().length);
     expect(counts.reduce((x, y) => x + y)).toBe(10);
     expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+  });
+
+  /** Runs a round, moving the clock whenever the round sleeps (a cold start's settle, follow-up passes). */
+  async function round(clock: ManualClock, taker: LeaseTaker): Promise<Lease[]> {
+    const done = taker.takeLeases();
+    for (;;) {
+      const next = await Promise.race([done.then(() => 'done'), clock.whenSleeping().then(() => 'sleeping')]);
+      if (next === 'done') return done;
+      await clock.advance(FAILOVER / 2);
+    }
+  }
+
+  it('fair-share: a worker seen by its heartbeat counts, and a round stops at the target', async () => {
+    const { clock, store, parts } = await setup(['a', 'b'], 10, 'fair-share');
+    const [a, b] = parts;
+    if (a === undefined || b === undefined) throw new Error('setup');
+    await store.workerHeartbeats.heartbeat('b');
+    // Under kcl-2x, a would take all 10 (very old, target ignored) — the first test of the KCL table.
+    expect(await round(clock, a.taker)).toHaveLength(5);
+    expect(await round(clock, b.taker)).toHaveLength(5);
+  });
+
+  it('fair-share: a cold start of more than one batch waits failover / 2 once, and counts who started meanwhile', async () => {
+    const { clock, parts } = await setup(['a', 'b'], 30, 'fair-share');
+    const [a, b] = parts;
+    if (a === undefined || b === undefined) throw new Error('setup');
+    const first = a.taker.takeLeases();
+    await clock.whenSleeping();
+    // b starts while a settles: its heartbeat is what a sees when it decides.
+    const second = b.taker.takeLeases();
+    await clock.whenSleeping(2);
+    await clock.advance(FAILOVER / 2);
+    expect((await first).length + (await second).length).toBe(30);
+    expect(a.renewer.heldLeases()).toHaveLength(15);
+  });
+
+  it('fair-share: spare candidates replace leases another worker won first', async () => {
+    const { clock, store, parts } = await setup(['a', 'b'], 4, 'fair-share');
+    const [a] = parts;
+    if (a === undefined) throw new Error('setup');
+    await store.workerHeartbeats.heartbeat('b');
+    const first = await store.getLease('shard-0');
+    if (first === undefined) throw new Error('setup');
+    // b wins shard-0 between a's scan and its write: a's write fails its condition, a takes a spare instead.
+    const original = store.takeLease.bind(store);
+    store.takeLease = async (lease, owner) => {
+      if (lease.leaseKey === 'shard-0' && owner === 'a') await original(first, 'b');
+      return original(lease, owner);
+    };
+    const taken = await round(clock, a.taker);
+    expect(taken).toHaveLength(2);
+    expect(taken.map((l) => l.leaseKey)).not.toContain('shard-0');
+  });
+
+  it('fair-share: a throttled scan is retried with backoff instead of losing the round', async () => {
+    const { clock, store, parts } = await setup(['a'], 4, 'fair-share');
+    const [a] = parts;
+    if (a === undefined) throw new Error('setup');
+    const original = store.listLeases.bind(store);
+    let calls = 0;
+    store.listLeases = async () => {
+      calls++;
+      if (calls === 1) throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
+      return original();
+    };
+    expect(await round(clock, a.taker)).toHaveLength(4);
+    expect(calls).toBe(2);
   });
 });
