@@ -25,8 +25,8 @@ export interface AggregatorLimits {
  * record's own (one off-heap allocation each) ran the pipeline at 0.61× its rate before copying was added, this
  * design at 0.96× (in-process A/B of the no-op-sender pipeline, CPU time, 50,000 × 100 B, medians of 12 rounds,
  * range 0.68–1.14×, 2026-12-04; string records 0.82× and 1.17×); and the aggregate is memory of its own, not
- * a slab of Node's buffer pool one stuck record would pin. A record sent
- * alone takes a copy of its own (`single`); one that leaves an open aggregate unbuilt (`drain`) too.
+ * a slab of Node's buffer pool one stuck record would pin. A record sent alone takes a copy of its own
+ * (`single`); one that leaves an open aggregate unbuilt (`drain`) too.
  */
 export class Aggregator {
   readonly #limits: AggregatorLimits;
