@@ -22,9 +22,10 @@ export interface AggregatorLimits {
  * The copy `addUserRecord` owes the caller (`copyData`) is the aggregate itself: a record that joins one is
  * encoded into the builder's records region at once, and from the seal on it views its data in the sealed
  * aggregate, so no record allocates memory of its own. For speed and for the memory bound: a copy of each
- * record's own (one off-heap allocation each) ran the pipeline at 0.61× its rate before copying was added, this
- * design at 0.96× (in-process A/B of the no-op-sender pipeline, CPU time, 50,000 × 100 B, medians of 12 rounds,
- * range 0.68–1.14×, 2026-12-04; string records 0.82× and 1.17×); and the aggregate is memory of its own, not
+ * record's own (one off-heap allocation each) ran the pipeline at 0.54–0.68× its rate before copying was added,
+ * this design at 0.90–1.05× (in-process A/B of the no-op-sender pipeline, CPU time, 50,000 × 100 B, medians of
+ * five runs of 6–12 rounds, one with --max-semi-space-size=64 --single-threaded-gc, 2026-12-04; string records
+ * 0.79–0.82× and 0.98–1.17×); and the aggregate is memory of its own, not
  * a slab of Node's buffer pool one stuck record would pin. A record sent alone takes a copy of its own
  * (`single`); one that leaves an open aggregate unbuilt (`drain`) too.
  */
