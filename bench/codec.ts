@@ -40,7 +40,10 @@ const agg = createRequire(new URL('../packages/core/package.json', import.meta.u
   'aws-kinesis-agg',
 ) as AwsKinesisAgg;
 
-function makeRecords(size: number): AggregatableRecord[] {
+/** The records measured here: bytes, as aws-kinesis-agg takes them. */
+type ByteRecord = AggregatableRecord & { data: Uint8Array };
+
+function makeRecords(size: number): ByteRecord[] {
   // UUID-like keys: realistic length, and never integer-like (aws-kinesis-agg mis-indexes those).
   const keys = Array.from({ length: DISTINCT_PARTITION_KEYS }, () => `customer-${randomBytes(16).toString('hex')}`);
   return Array.from({ length: RECORDS }, (_, i) => ({
@@ -83,7 +86,7 @@ function encodeTheirs(records: readonly AggregatableRecord[]): Uint8Array[] {
 }
 
 /** Encodes the same chunks as `chunks` (record counts per aggregate) with the protobufjs codec. */
-function encodeReference(records: readonly AggregatableRecord[], chunks: readonly number[]): Uint8Array[] {
+function encodeReference(records: readonly ByteRecord[], chunks: readonly number[]): Uint8Array[] {
   const out: Uint8Array[] = [];
   let next = 0;
   for (const count of chunks) {

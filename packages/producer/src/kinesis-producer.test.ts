@@ -493,31 +493,92 @@ describe('KinesisProducer: bounded memory', () => {
 });
 
 describe('KinesisProducer: caller buffers', () => {
-  // Issue 11, defect 6: single records sent the caller's buffer, aggregates copied it only when sealed.
-  it.each([
-    ['aggregated', true],
-    ['single', false],
+  /** The user records the PutRecords calls from number `from` on carried, as strings, in order. */
+  function sentPayloads(from: number): string[] {
+    return calls
+      .slice(from)
+      .flatMap((call) => call.Records ?? [])
+      .flatMap((entry) => {
+        const unpacked = deaggregate({ data: entry.Data ?? new Uint8Array(0), partitionKey: 'k', sequenceNumber: '1' });
+        return unpacked.status === 'delivered' ? unpacked.records.map((r) => Buffer.from(r.data).toString()) : [];
+      })
+      .map((text) => text.trimEnd());
+  }
+
+  /** Sends one record and waits for it, so the shard map is loaded and the next records go straight to shards. */
+  async function warmUp(p: KinesisProducer): Promise<void> {
+    const put = track(p.addUserRecord('s', 'k', 'warm-up'));
+    await advance(100);
+    expect(put.value?.successful).toBe(true);
+  }
+
+  // Issue 11, defect 6: single records sent the caller's buffer, aggregates copied it only when sealed. Every
+  // way a record can leave `addUserRecord` (held for a map, joining an aggregate, sent alone) is one row; the
+  // last row resends records whose data lives in an aggregate sealed before.
+  it.each<[string, ProducerOptions, number, number, boolean, boolean]>([
+    // name, options, records, bytes per record, warm up first, first landing on a wrong shard
+    ['waiting for the first shard map', {}, 3, 8, false, false],
+    ['joining an open aggregate', {}, 3, 8, true, false],
+    ['an aggregate of one', {}, 1, 8, true, false],
+    ['too large to share an aggregate', { aggregationMaxSize: 64 }, 3, 64, true, false],
+    ['aggregation off', { aggregationEnabled: false }, 3, 8, true, false],
+    ['sent again after a wrong-shard landing', {}, 3, 8, true, true],
   ])(
     'sends what was passed even when the caller reuses its buffer after the call (%s)',
-    async (_name, aggregationEnabled) => {
-      const p = producer({ aggregationEnabled });
-      const buffer = Buffer.alloc(8);
+    async (_name, options, count, size, warm, wrongShardFirst) => {
+      const p = producer(options);
+      if (warm) await warmUp(p);
+      const from = calls.length;
+      if (wrongShardFirst) {
+        answer = ({ call, hashKey }) => {
+          if (call !== from + 1) return undefined;
+          const wrong = serverShards.find((shard) => shard.ShardId !== shardOf(serverShards, hashKey));
+          return { ShardId: wrong?.ShardId ?? '', SequenceNumber: String(++sequence) };
+        };
+      }
+      const buffer = Buffer.alloc(size);
       const puts: Promise<UserRecordResult>[] = [];
-      for (let i = 0; i < 3; i++) {
+      const expected: string[] = [];
+      for (let i = 0; i < count; i++) {
+        buffer.fill(' ');
         buffer.write(`record-${i}`);
+        expected.push(`record-${i}`);
         puts.push(p.addUserRecord('s', 'k', buffer));
       }
-      buffer.write('reused!!');
-      await advance(100);
-      await Promise.all(puts);
-      const data = calls.flatMap((call) => call.Records ?? []).map((entry) => entry.Data ?? new Uint8Array(0));
-      const sent = data.flatMap((d) => {
-        const unpacked = deaggregate({ data: d, partitionKey: 'k', sequenceNumber: '1' });
-        return unpacked.status === 'delivered' ? unpacked.records.map((r) => Buffer.from(r.data).toString()) : [];
-      });
-      expect(sent).toEqual(['record-0', 'record-1', 'record-2']);
+      buffer.fill('!');
+      for (let i = 0; i < 5; i++) await advance(100);
+      const results = await Promise.all(puts);
+      expect(results.every((r) => r.successful)).toBe(true);
+      if (wrongShardFirst) {
+        expect(results[0]?.attempts[0]?.errorCode).toBe('WrongShard');
+        expect(sentPayloads(from + 1)).toEqual(expected);
+      } else {
+        expect(sentPayloads(from).filter((text) => text !== 'warm-up')).toEqual(expected);
+      }
     },
   );
+});
+
+describe('KinesisProducer: string records', () => {
+  // Strings are kept until their aggregate encodes them (or, sent alone, until they are encoded on their own).
+  it.each<[string, ProducerOptions]>([
+    ['aggregated', {}],
+    ['sent alone', { aggregationEnabled: false }],
+  ])('sends their UTF-8 bytes, lone surrogates as U+FFFD, as TextEncoder writes them (%s)', async (_name, options) => {
+    const p = producer(options);
+    const texts = ['plain', 'héllo', 'ключ', '😀', 'lone \ud800 surrogate', 'x'.repeat(300)];
+    const puts = texts.map((text) => p.addUserRecord('s', 'k', text));
+    await advance(100);
+    expect((await Promise.all(puts)).every((r) => r.successful)).toBe(true);
+    const sent = calls
+      .flatMap((call) => call.Records ?? [])
+      .flatMap((entry) => {
+        const unpacked = deaggregate({ data: entry.Data ?? new Uint8Array(0), partitionKey: 'k', sequenceNumber: '1' });
+        return unpacked.status === 'delivered' ? unpacked.records.map((r) => Buffer.from(r.data).toString('hex')) : [];
+      });
+    const encoder = new TextEncoder();
+    expect(sent).toEqual(texts.map((text) => Buffer.from(encoder.encode(text)).toString('hex')));
+  });
 });
 
 describe('KinesisProducer: the documented waitForCapacity loop', () => {

@@ -246,6 +246,9 @@ export class KinesisProducer {
     // Counted here, at add (the KPL's UserRecordsReceived), and handed to the metrics in batches.
     stream.received++;
     stream.pipeline.add(record);
+    // The caller may reuse its buffer from now on: a record that joined an aggregate has been copied into it,
+    // any other (sent alone, waiting for a shard map) gets a copy of its own here.
+    if (record.borrowed) record.ownData();
     return promise;
   }
 

@@ -82,11 +82,13 @@ export interface ProducerOptions {
   /** Most bytes (partition keys and data) of user records accepted and not yet settled. @defaultValue 67108864 */
   maxOutstandingBytes?: number;
   /**
-   * Copy the bytes of each record at `addUserRecord`, as the KPL does, so what is sent is what the caller
-   * passed even if it then reuses or changes its buffer. **Set it to `false` only if you never modify a
-   * `Uint8Array`/`Buffer` after passing it until its promise settles**: the producer then sends the
-   * caller's memory as it is at send time, which may be long after the call. Strings are always encoded
-   * into memory of the producer's own. @defaultValue true
+   * Copy the bytes of each record before `addUserRecord` returns, as the KPL does, so what is sent is what the
+   * caller passed even if it then reuses or changes its buffer. The copy is the aggregate the record joins
+   * (only a record sent alone gets memory of its own), so it costs next to nothing. **Set it to `false` only if
+   * you never modify a `Uint8Array`/`Buffer` after passing it until its promise settles**: a record sent alone
+   * then sends the caller's memory as it is at send time, which may be long after the call. Strings are never
+   * copied: they are encoded into the aggregate, or into memory of the producer's own when sent alone.
+   * @defaultValue true
    */
   copyData?: boolean;
   /** Backoff after a retriable failure other than throttling (full jitter). @defaultValue `{ baseMs: 100, maxMs: 5000 }` */

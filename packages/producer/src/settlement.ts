@@ -206,6 +206,6 @@ function userDataStats(out: OutgoingRecord, skipped: readonly number[] | undefin
       : { count: out.records.length, sum: out.userDataBytes, min: out.userDataMinBytes, max: out.userDataMaxBytes };
   }
   const stats = new StatsBuilder();
-  for (const [i, record] of out.records.entries()) if (!skipped.includes(i)) stats.add(record.data.length);
+  for (const [i, record] of out.records.entries()) if (!skipped.includes(i)) stats.add(record.dataLength);
   return stats.build();
 }

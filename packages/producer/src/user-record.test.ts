@@ -30,17 +30,29 @@ describe('createUserRecord', () => {
     expect(record.explicitHashKey).toBeUndefined();
   });
 
-  it("copies the caller's bytes at the call unless copyData is off, and the copy shares no memory", () => {
+  it("marks the caller's bytes borrowed unless copyData is off, and ownData copies them into memory of its own", () => {
     const bytes = Buffer.from('before');
     const copied = validate({ streamName: 's', partitionKey: 'k', data: bytes });
     const borrowed = validate({ streamName: 's', partitionKey: 'k', data: bytes }, 1024 * 1024, false);
+    // The pipeline copies a borrowed record into its aggregate or, failing that, calls ownData before
+    // addUserRecord returns.
+    expect(copied.borrowed).toBe(true);
+    expect(borrowed.borrowed).toBe(false);
+    copied.ownData();
+    expect(copied.borrowed).toBe(false);
     bytes.write('AFTER!');
     expect(Buffer.from(copied.data).toString()).toBe('before');
     expect(Buffer.from(borrowed.data).toString()).toBe('AFTER!');
     // Its own memory: not a slice of Node's buffer pool, which one pending record would keep whole.
-    expect(copied.data.byteLength).toBe(copied.data.buffer.byteLength);
-    const encoded = validate({ streamName: 's', partitionKey: 'k', data: 'short string' });
-    expect(encoded.data.byteLength).toBe(encoded.data.buffer.byteLength);
+    const own = copied.ownData();
+    expect(own.byteLength).toBe(own.buffer.byteLength);
+    // A string cannot change under the record: it is kept, and encoded into memory of its own when sent alone.
+    const text = validate({ streamName: 's', partitionKey: 'k', data: 'short string' });
+    expect(text.borrowed).toBe(false);
+    expect(text.data).toBe('short string');
+    const encoded = text.ownData();
+    expect(Buffer.from(encoded).toString()).toBe('short string');
+    expect(encoded.byteLength).toBe(encoded.buffer.byteLength);
   });
 
   it('takes a null explicit hash key as none, as the Java KPL does (issue 11: a ValidationError before)', () => {

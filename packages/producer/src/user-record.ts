@@ -1,4 +1,10 @@
-import { type HashKeyCache, MAX_PARTITION_KEY_LENGTH, parseExplicitHashKey, ValidationError } from '@kinesis-kit/core';
+import {
+  type HashKeyCache,
+  KinesisKitError,
+  MAX_PARTITION_KEY_LENGTH,
+  parseExplicitHashKey,
+  ValidationError,
+} from '@kinesis-kit/core';
 import { earliest, later, type ProducerTime } from './producer-time.js';
 import type { Attempt, UserRecordResult } from './user-record-result.js';
 
@@ -35,7 +41,22 @@ interface RetryHistory {
  */
 export class UserRecord {
   readonly partitionKey: string;
-  readonly data: Uint8Array;
+  /**
+   * The memory holding the record's data, at {@link offset}: the caller's buffer while `addUserRecord` runs
+   * ({@link borrowed}) or with `copyData: false`, a copy of the record's own, or the sealed aggregate that
+   * carries it (issue 11: the copy at add *is* the aggregate, see `Aggregator`). Empty while the record is in
+   * an open aggregate, whose builder holds the data. Or the caller's string, immutable, encoded as UTF-8 by the
+   * aggregate it joins or when it is sent alone.
+   */
+  bytes: Uint8Array | string;
+  /** Where the data starts in {@link bytes} (in an open aggregate: in its builder's records region). */
+  offset: number;
+  readonly dataLength: number;
+  /**
+   * {@link bytes} is the caller's buffer, which the caller may reuse once `addUserRecord` returns: the record
+   * must be copied into an aggregate or into memory of its own ({@link ownData}) before then.
+   */
+  borrowed: boolean;
   /** The explicit hash key the user gave, if any (what the aggregate stores). */
   readonly explicitHashKey: bigint | undefined;
   /** The key that routes the record: the explicit hash key, else MD5 of the partition key. */
@@ -66,7 +87,7 @@ export class UserRecord {
 
   constructor(
     partitionKey: string,
-    data: Uint8Array,
+    data: Uint8Array | string,
     explicitHashKey: bigint | undefined,
     hashKey: bigint,
     size: number,
@@ -75,7 +96,10 @@ export class UserRecord {
     expiresAt: ProducerTime,
   ) {
     this.partitionKey = partitionKey;
-    this.data = data;
+    this.bytes = data;
+    this.offset = 0;
+    this.dataLength = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
+    this.borrowed = false;
     this.explicitHashKey = explicitHashKey;
     this.hashKey = hashKey;
     this.size = size;
@@ -87,6 +111,36 @@ export class UserRecord {
     this.older = undefined;
     this.newer = undefined;
     this.ticket = 0;
+  }
+
+  /**
+   * The record's data: its string, or a view of {@link bytes}. Not for a record in an open aggregate (its builder
+   * has it).
+   */
+  get data(): Uint8Array | string {
+    const bytes = this.bytes;
+    if (typeof bytes === 'string') return bytes;
+    const offset = this.offset;
+    const length = this.dataLength;
+    if (offset === 0 && length === bytes.length) return bytes;
+    if (offset + length > bytes.length) {
+      throw new KinesisKitError('INTERNAL', 'A record in an open aggregate has no data of its own');
+    }
+    return bytes.subarray(offset, offset + length);
+  }
+
+  /** Moves the data into memory of the record's own (a copy, a string encoded), unless it has it already. */
+  ownData(): Uint8Array {
+    const bytes = this.bytes;
+    if (typeof bytes !== 'string' && !this.borrowed && this.offset === 0 && this.dataLength === bytes.length) {
+      return bytes;
+    }
+    const data = this.data;
+    const own = typeof data === 'string' ? utf8.encode(data) : ownCopy(data);
+    this.bytes = own;
+    this.offset = 0;
+    this.borrowed = false;
+    return own;
   }
 
   /** Whether the caller's promise has been settled (or is about to be: the call is queued). */
@@ -138,6 +192,9 @@ export class UserRecord {
   }
 }
 
+/** What a record in an open aggregate holds as its {@link UserRecord.bytes}: its builder has its data. */
+export const NO_BYTES = new Uint8Array(0);
+
 /** What emptied slots of the producer's record arrays hold, so they keep nothing of the user's alive. */
 export const NO_RECORD = new UserRecord(
   '',
@@ -184,10 +241,7 @@ export function createUserRecord(
       { field: 'partitionKey', value: partitionKey, streamName },
     );
   }
-  let data: Uint8Array;
-  if (raw instanceof Uint8Array) data = settings.copyData ? ownCopy(raw) : raw;
-  else if (typeof raw === 'string') data = utf8.encode(raw);
-  else {
+  if (!(raw instanceof Uint8Array) && typeof raw !== 'string') {
     throw new ValidationError(`data must be a Uint8Array or a string, got ${describeValue(raw)}`, {
       field: 'data',
       value: raw,
@@ -195,7 +249,8 @@ export function createUserRecord(
     });
   }
   const keyInfo = settings.hashKeys.get(partitionKey);
-  const size = keyInfo.byteLength + data.length;
+  const dataLength = typeof raw === 'string' ? Buffer.byteLength(raw, 'utf8') : raw.length;
+  const size = keyInfo.byteLength + dataLength;
   if (size > settings.maxUserRecordSize) {
     throw new ValidationError(
       `A user record's partition key and data must be at most ${settings.maxUserRecordSize} bytes together, got ${size}`,
@@ -221,13 +276,17 @@ export function createUserRecord(
   }
   const expiresAt = later(now, settings.recordTtl);
   const deadline = earliest(later(now, settings.recordMaxBufferedTime), expiresAt);
-  return new UserRecord(partitionKey, data, ehk, ehk ?? keyInfo.hashKey, size, now, deadline, expiresAt);
+  const record = new UserRecord(partitionKey, raw, ehk, ehk ?? keyInfo.hashKey, size, now, deadline, expiresAt);
+  // Copied by the pipeline: into the shard's aggregate when it joins one, else into memory of its own (see
+  // `KinesisProducer.#add`). A string cannot change, so it is kept until it is encoded into an aggregate (or
+  // alone, when the record is sent alone).
+  if (typeof raw !== 'string') record.borrowed = settings.copyData;
+  return record;
 }
 
 /**
- * Encodes strings into memory of their own, for the same reason as {@link ownCopy} (`Buffer.from(string)`
- * takes small strings from the shared pool); about as fast on Node 20 (1,106 vs 1,004 ns for 100-character
- * strings in an isolated loop on the bench machine, loaded).
+ * Encodes the strings of records sent alone into memory of their own, for the same reason as {@link ownCopy}
+ * (`Buffer.from(string)` takes small strings from the shared pool).
  */
 const utf8 = new TextEncoder();
 
