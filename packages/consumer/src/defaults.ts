@@ -155,10 +155,13 @@ export const STEAL_DAMPING = 0.5;
 export const MAX_STEAL_PASSES = 6;
 
 /**
- * A worker heartbeat whose counter has not moved for this many failover periods is ignored. Heartbeats are
- * written once per taker round ((failover + ε) × 2), so this leaves room for two rounds plus a slow one.
+ * A worker heartbeat whose counter has not moved for this many heartbeat periods (one per taker round, every
+ * `leaseScanIntervalMillis`), and at least for the failover time, is ignored: room for two rounds plus a slow
+ * one. At the KCL's round ((failover + ε) × 2) that is about 6 × failover, as before the faster scans; at ours
+ * (failover / 4) the failover time, so a crashed worker stops counting as a live successor or balancing peer
+ * when its leases expire, not a minute later.
  */
-export const WORKER_HEARTBEAT_EXPIRY_MULTIPLIER = 6;
+export const WORKER_HEARTBEAT_EXPIRY_ROUNDS = 3;
 
 /** Longest wait for processors in a graceful shutdown (the KCL's final graceful-shutdown wait). */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 60_000;

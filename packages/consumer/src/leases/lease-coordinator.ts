@@ -87,6 +87,8 @@ export class LeaseCoordinator {
     });
     this.#taker = new LeaseTaker({
       ...options,
+      // Each taker round writes this worker's heartbeat, so peers' heartbeats are judged against the round.
+      heartbeatIntervalMillis: options.leaseScanIntervalMillis ?? takeIntervalMillis(failoverTimeMillis, epsilonMillis),
       renewer: this.#renewer,
       onLeaseAcquired: (lease, token) => options.onLeaseAcquired(this.#renewer.handle(lease.leaseKey, token)),
     });

@@ -13,7 +13,7 @@ import type { Lease } from './lease.js';
 import type { LeaseRenewer } from './lease-renewer.js';
 import type { LeaseStore, WorkerHeartbeatStore } from './lease-store.js';
 import { planSteals } from './steal-plan.js';
-import { liveWorkers, type ObservedWorker, observeWorkers } from './worker-heartbeat.js';
+import { heartbeatExpiryMillis, liveWorkers, type ObservedWorker, observeWorkers } from './worker-heartbeat.js';
 
 /**
  * A lease as one worker has observed it. There is no time in the lease table: expiry is judged by how long
@@ -259,6 +259,11 @@ export interface LeaseTakerOptions {
   readonly balancing?: LeaseBalancing;
   /** Lease writes in flight in a fair-share round. @defaultValue `DEFAULT_TAKE_CONCURRENCY` (10) */
   readonly takeConcurrency?: number;
+  /**
+   * How often this taker's rounds (and so every worker's heartbeats) run: peers' heartbeats expire after a few
+   * of these. @defaultValue 2 × `failoverTimeMillis` (the KCL's round)
+   */
+  readonly heartbeatIntervalMillis?: number;
   readonly clock: Clock;
   readonly events: ConsumerEventEmitter;
   /** Called for each lease taken, after the renewer holds it. */
@@ -278,6 +283,8 @@ export interface LeaseTakerOptions {
 export class LeaseTaker {
   readonly #options: LeaseTakerOptions;
   readonly #balancing: LeaseBalancing;
+  /** How long a peer's heartbeat may stand still before the peer counts as gone. */
+  readonly #heartbeatExpiry: number;
   #observed = new Map<string, ObservedLease>();
   #observedWorkers = new Map<string, ObservedWorker>();
   #firstRound = true;
@@ -285,6 +292,10 @@ export class LeaseTaker {
 
   constructor(options: LeaseTakerOptions) {
     this.#options = options;
+    this.#heartbeatExpiry = heartbeatExpiryMillis(
+      options.failoverTimeMillis,
+      options.heartbeatIntervalMillis ?? 2 * options.failoverTimeMillis,
+    );
     this.#balancing = options.balancing ?? DEFAULT_LEASE_BALANCING;
   }
 
@@ -350,7 +361,7 @@ export class LeaseTaker {
     this.#lastScan = {
       leases: [...this.#observed.values()],
       at: now,
-      liveWorkers: liveWorkers(this.#observedWorkers, now, o.failoverTimeMillis),
+      liveWorkers: liveWorkers(this.#observedWorkers, now, this.#heartbeatExpiry),
     };
     const decision = decideLeasesToTake({
       leases: [...this.#observed.values()],
@@ -361,7 +372,7 @@ export class LeaseTaker {
       maxLeasesToStealAtOneTime: o.maxLeasesToStealAtOneTime,
       enablePriorityLeaseAssignment: o.enablePriorityLeaseAssignment,
       balancing: this.#balancing,
-      liveWorkers: liveWorkers(this.#observedWorkers, now, o.failoverTimeMillis),
+      liveWorkers: liveWorkers(this.#observedWorkers, now, this.#heartbeatExpiry),
       shuffle: o.shuffle,
     });
     const taken: Lease[] = [];
@@ -485,7 +496,7 @@ export class LeaseTaker {
       }
       const workers = new Set([
         ...decision.leaseCounts.keys(),
-        ...liveWorkers(this.#observedWorkers, o.clock.now(), o.failoverTimeMillis),
+        ...liveWorkers(this.#observedWorkers, o.clock.now(), this.#heartbeatExpiry),
       ]);
       const target = workers.size >= decision.totalLeases ? 1 : Math.ceil(decision.totalLeases / workers.size);
       onTarget(Math.min(target, o.maxLeasesForWorker));

@@ -1,4 +1,4 @@
-import { WORKER_HEARTBEAT_EXPIRY_MULTIPLIER } from '../defaults.js';
+import { WORKER_HEARTBEAT_EXPIRY_ROUNDS } from '../defaults.js';
 
 /**
  * One worker's heartbeat row. Like a lease it carries no time: the counter is bumped by every heartbeat and
@@ -39,13 +39,21 @@ export function observeWorkers(
   return next;
 }
 
-/** The workers whose heartbeat moved within `WORKER_HEARTBEAT_EXPIRY_MULTIPLIER` × failover. */
+/**
+ * How long a heartbeat may stand still before its worker counts as gone: `WORKER_HEARTBEAT_EXPIRY_ROUNDS`
+ * heartbeat periods, and never less than the failover time (a lease's own expiry).
+ */
+export function heartbeatExpiryMillis(failoverTimeMillis: number, heartbeatIntervalMillis: number): number {
+  return Math.max(failoverTimeMillis, WORKER_HEARTBEAT_EXPIRY_ROUNDS * heartbeatIntervalMillis);
+}
+
+/** The workers whose heartbeat moved within `expiryMillis` (see {@link heartbeatExpiryMillis}). */
 export function liveWorkers(
   observed: ReadonlyMap<string, ObservedWorker>,
   now: number,
-  failoverTimeMillis: number,
+  expiryMillis: number,
 ): string[] {
-  const expiry = WORKER_HEARTBEAT_EXPIRY_MULTIPLIER * failoverTimeMillis;
+  const expiry = expiryMillis;
   return [...observed.values()]
     .filter((o) => now - o.lastCounterChangeAt <= expiry)
     .map((o) => o.heartbeat.workerIdentifier);
