@@ -124,7 +124,7 @@ export interface TakeDecision {
 export function decideLeasesToTake(input: TakeDecisionInput): TakeDecision {
   const { now, workerIdentifier: me, failoverTimeMillis } = input;
   const fairShare = (input.balancing ?? 'fair-share') === 'fair-share';
-  const shuffle = input.shuffle ?? randomShuffle;
+  const shuffle = input.shuffle ?? ((items) => shuffled(items));
   const available = input.leases.filter((o) => isLeaseAvailable(o, now, failoverTimeMillis));
   const expiredLeases = available.filter((o) => o.lease.leaseOwner !== undefined).length;
 
@@ -226,10 +226,11 @@ function chooseLeasesToSteal(
   return shuffle(candidates).slice(0, count);
 }
 
-function randomShuffle<T>(items: readonly T[]): T[] {
+/** A shuffled copy of `items` (Fisher–Yates) drawing from `random`; tests and the simulator pass a seeded one. */
+export function shuffled<T>(items: readonly T[], random: () => number = Math.random): T[] {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
+    const j = Math.floor(random() * (i + 1));
     const a = out[i] as T;
     out[i] = out[j] as T;
     out[j] = a;

@@ -1,3 +1,4 @@
+import { shuffled } from '../../src/leases/lease-taker.js';
 /**
  * Seeded randomness for the fleet simulator (mulberry32): the same seed gives the same run, so a CI bound
  * that fails can be replayed exactly.
@@ -25,13 +26,6 @@ export class SeededRandom {
 
   /** A shuffled copy (Fisher–Yates), the shape the lease taker's `shuffle` takes. */
   shuffle<T>(items: readonly T[]): T[] {
-    const out = [...items];
-    for (let i = out.length - 1; i > 0; i--) {
-      const j = Math.floor(this.next() * (i + 1));
-      const a = out[i] as T;
-      out[i] = out[j] as T;
-      out[j] = a;
-    }
-    return out;
+    return shuffled(items, () => this.next());
   }
 }
